@@ -1,0 +1,20 @@
+/**
+ * `@sockchan/base`: what every sockchan package shares. The error type, Tcl's errno texts,
+ * Tcl's port, integer and boolean parsing, and the address triple.
+ * @packageDocumentation
+ */
+export { SockchanError, isSockchanError } from './errors.js';
+export type { SockchanErrorCode, SockchanErrorOptions } from './errors.js';
+export { errnoText, errnoCodeOf, posixError, toSockchanError, resolverText } from './errno.js';
+export {
+  tryParseTclInteger,
+  parseTclInteger,
+  parseTclBoolean,
+  notAnInteger,
+  formatChoices,
+  matchUniquePrefix,
+} from './values.js';
+export { parsePort, lookupTcpService, setServicesPath } from './port.js';
+export type { ParsePortOptions } from './port.js';
+export { addressFamily, stripBrackets, displayAddress } from './address.js';
+export type { AddressTriple } from './address.js';

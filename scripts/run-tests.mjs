@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// The whole test suite, as README's test command runs it (`npx -y pnpm@12.21.0 test`):
+//  1. installs the Debian tools the tests need when missing (scripts/ensure-system-deps.sh);
+//  2. builds every package (tests import siblings through their built entry points);
+//  3. re-runs itself under ../shared/tools/with-test-names, so no name lookup leaves the machine;
+//  4. runs each package's vitest suite in turn and ends with one line "N passed, N failed".
+// Arguments filter packages by folder: `pnpm test packages/core tools/test-support`.
+// Any failure, or a test that could not run, makes the exit code non-zero.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const run = (cmd, argv, opts = {}) => spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, ...opts });
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+process.env.TURBO_TELEMETRY_DISABLED = '1';
+
+if (!process.env.SOCKCHAN_TEST_NAMES) {
+  const deps = run('bash', [join(root, 'scripts/ensure-system-deps.sh')]);
+  if (deps.status !== 0) {
+    console.error('run-tests: the system tools the tests need are missing and could not be installed');
+    process.exit(1);
+  }
+  const build = run(bin('turbo'), ['run', 'build', '--concurrency=2', '--output-logs=errors-only']);
+  if (build.status !== 0) process.exit(build.status ?? 1);
+  const wrapper = process.env.SOCKCHAN_WITH_TEST_NAMES ?? resolve(root, '../shared/tools/with-test-names');
+  if (!existsSync(wrapper)) {
+    console.error(`run-tests: ${wrapper} is missing: tests resolve names only under it (set SOCKCHAN_WITH_TEST_NAMES)`);
+    process.exit(1);
+  }
+  const inner = run(wrapper, [process.execPath, fileURLToPath(import.meta.url), ...args]);
+  process.exit(inner.status ?? 1);
+}
+
+// Inside the private hosts table from here on.
+const folders = ['packages', 'tools']
+  .flatMap((top) => readdirSync(join(root, top), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => `${top}/${d.name}`))
+  .filter((dir) => existsSync(join(root, dir, 'test')) && existsSync(join(root, dir, 'vitest.config.ts')))
+  .filter((dir) => args.length === 0 || args.some((a) => dir === a.replace(/\/$/, '')));
+// Foundations first, the umbrella and tools last.
+const order = ['packages/base', 'packages/encodings', 'packages/core', 'packages/async-connect', 'packages/server', 'packages/sockchan'];
+folders.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
+
+const reports = mkdtempSync(join(tmpdir(), 'sockchan-tests-'));
+let passed = 0, failed = 0, skipped = 0;
+const problems = [];
+for (const dir of folders) {
+  const hasTests = readdirSync(join(root, dir, 'test'), { recursive: true }).some((f) => String(f).endsWith('.test.ts'));
+  if (!hasTests) continue;
+  console.log(`\n=== ${dir}`);
+  const out = join(reports, dir.replace('/', '_') + '.json');
+  const r = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], { cwd: join(root, dir) });
+  if (!existsSync(out)) {
+    failed += 1;
+    problems.push(`${dir}: vitest produced no report (exit ${r.status})`);
+    continue;
+  }
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+  if (r.status !== 0 && report.numFailedTests === 0) {
+    failed += 1;
+    problems.push(`${dir}: vitest exited ${r.status} (errors outside tests, e.g. unhandled rejections or failed suites)`);
+  } else if (report.numFailedTests > 0) {
+    problems.push(`${dir}: ${report.numFailedTests} failed`);
+  }
+}
+rmSync(reports, { recursive: true, force: true });
+if (problems.length > 0) console.log('\nProblems:\n  ' + problems.join('\n  '));
+if (passed + failed === 0) {
+  console.log('no tests ran');
+  process.exit(1);
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed === 0 ? 0 : 1);
