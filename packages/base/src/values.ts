@@ -32,7 +32,7 @@ export function tryParseTclInteger(text: string): number | undefined {
 export function notAnInteger(text: string): SockchanError {
   return new SockchanError(`expected integer but got "${text}"`, {
     code: 'ERR_SOCKCHAN_BAD_VALUE',
-    errorCode: ['TCL', 'VALUE', 'NUMBER'],
+    errorCode: ['TCL', 'VALUE', 'INTEGER'],
   });
 }
 
@@ -81,7 +81,7 @@ export function parseTclBoolean(value: string | number | boolean): boolean {
 function notABoolean(text: string): SockchanError {
   return new SockchanError(`expected boolean value but got "${text}"`, {
     code: 'ERR_SOCKCHAN_BAD_VALUE',
-    errorCode: ['TCL', 'VALUE', 'NUMBER'],
+    errorCode: ['TCL', 'VALUE', 'BOOLEAN'],
   });
 }
 

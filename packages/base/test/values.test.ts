@@ -95,3 +95,10 @@ describe('addresses', () => {
     expect(addressFamily('localhost')).toBe(0);
   });
 });
+
+describe('errorCode lists as tclsh 8.6.13 reports them', () => {
+  it('integer and boolean', () => {
+    try { parseTclInteger('abc'); expect.unreachable(); } catch (e) { expect((e as SockchanError).errorCode).toEqual(['TCL', 'VALUE', 'INTEGER']); }
+    try { parseTclBoolean('maybe'); expect.unreachable(); } catch (e) { expect((e as SockchanError).errorCode).toEqual(['TCL', 'VALUE', 'BOOLEAN']); }
+  });
+});
