@@ -24,7 +24,12 @@ if (!process.env.SOCKCHAN_TEST_NAMES) {
     console.error('run-tests: the system tools the tests need are missing and could not be installed');
     process.exit(1);
   }
-  const build = run(bin('turbo'), ['run', 'build', '--concurrency=2', '--output-logs=errors-only']);
+  // turbo needs a `pnpm` binary on PATH: there is one under `pnpm test`; when this script is
+  // started directly with node, go through npx.
+  const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
+  const build = hasPnpm
+    ? run(bin('turbo'), ['run', 'build', '--concurrency=2', '--output-logs=errors-only'])
+    : run('npx', ['-y', 'pnpm@12.21.0', 'exec', 'turbo', 'run', 'build', '--concurrency=2', '--output-logs=errors-only']);
   if (build.status !== 0) process.exit(build.status ?? 1);
   const wrapper = process.env.SOCKCHAN_WITH_TEST_NAMES ?? resolve(root, '../shared/tools/with-test-names');
   if (!existsSync(wrapper)) {
