@@ -1,1 +1,16 @@
-export {};
+/**
+ * `@sockchan/server`: Tcl's dual-stack TCP listener for Node.js. One listening socket per
+ * local address (IPv4 and IPv6 by default, or every address a `myaddr` name resolves to), all
+ * on one port, accepted connections handed over as plain `net.Socket`s.
+ * @packageDocumentation
+ */
+export { listen } from './listener.js';
+export type { Listener } from './listener.js';
+export { DEFAULT_BACKLOG } from './options.js';
+export type {
+  ListenOptions,
+  ConnectionHandler,
+  ErrorHandler,
+  AddressResolver,
+  ReverseResolver,
+} from './options.js';

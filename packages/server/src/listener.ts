@@ -1,0 +1,355 @@
+import net from 'node:net';
+import type { Server, ServerOpts, Socket } from 'node:net';
+import dns from 'node:dns';
+import {
+  SockchanError,
+  addressFamily,
+  displayAddress,
+  notAnInteger,
+  parsePort,
+  toSockchanError,
+} from '@sockchan/base';
+import type { AddressTriple } from '@sockchan/base';
+import { BindFailure, bindAll } from './bind.js';
+import type { BindOne, BoundSocket } from './bind.js';
+import { checkOptions, nodeHasReusePort } from './options.js';
+import type { CheckedOptions, ListenOptions, ReverseResolver } from './options.js';
+
+const OPEN_FAILED = "couldn't open socket: ";
+
+/** The addresses Tcl listens on without `-myaddr`: IPv4 first, then IPv6 (with `IPV6_V6ONLY`). */
+const WILDCARDS: readonly string[] = ['0.0.0.0', '::'];
+
+/** How long {@link Listener.resolveNames} waits at most, by default. */
+const DEFAULT_RESOLVE_TIMEOUT_MS = 2000;
+
+/**
+ * A listening server: one listening socket per local address, all on one port.
+ * Made by {@link listen}.
+ */
+export interface Listener {
+  /** The port every listening socket is bound to. */
+  readonly port: number;
+  /** True once {@link Listener.close} was called. */
+  readonly closed: boolean;
+  /**
+   * The listening addresses as Tcl's server `-sockname` lists them: one
+   * `[address, hostName, port]` triple per socket, IPv4 first. The host name is the address
+   * itself for wildcards, and until its background reverse lookup has finished (never
+   * blocking). Empty once closed.
+   */
+  addresses(): AddressTriple[];
+  /**
+   * Waits until the reverse lookups of the listening addresses are done, or `timeoutMs`
+   * (default 2000) has passed; {@link Listener.addresses} then shows the names found.
+   */
+  resolveNames(timeoutMs?: number): Promise<void>;
+  /**
+   * Stops accepting on every address at once; resolves when no listening socket is left
+   * (new connects are refused from then on). Accepted connections stay open.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+  /** Lets the process exit while the listener is the only thing left (like `server.unref()`). */
+  unref(): this;
+  /** Undoes {@link Listener.unref}. */
+  ref(): this;
+}
+
+/** One listening socket. @internal */
+interface ListeningSocket extends BoundSocket {
+  readonly server: Server;
+}
+
+/** Node's system resolver (`getaddrinfo` with no hints), in the resolver's own order. */
+async function systemResolve(host: string): Promise<readonly string[]> {
+  if (host === '') {
+    // Node answers an empty name with no address at all; getaddrinfo (and so Tcl) fails.
+    throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+  }
+  const found = await dns.promises.lookup(host, { all: true, verbatim: true });
+  return found.map((a) => a.address);
+}
+
+/** `getnameinfo` without NI_NUMERICHOST, as Tcl does for `-sockname`. */
+async function systemReverse(address: string): Promise<string> {
+  const { hostname } = await dns.promises.lookupService(address, 0);
+  return hostname;
+}
+
+/**
+ * Local addresses to listen on, in Tcl's order: IPv4 ones first, then the others, each group
+ * in resolver order, duplicates dropped (a name listed twice in a hosts file would otherwise
+ * make port 0 retry on itself and fail).
+ */
+function orderAddresses(found: readonly string[]): string[] {
+  const unique = [...new Set(found.map((a) => displayAddress(a)))];
+  return [...unique.filter((a) => addressFamily(a) === 4), ...unique.filter((a) => addressFamily(a) !== 4)];
+}
+
+async function localAddresses(cfg: CheckedOptions): Promise<string[]> {
+  const myaddr = cfg.myaddr;
+  if (myaddr === undefined) return [...WILDCARDS];
+  if (addressFamily(myaddr) !== 0 && !myaddr.startsWith('[')) return [myaddr];
+  let found: readonly string[];
+  try {
+    found = await (cfg.resolver ?? systemResolve)(myaddr);
+  } catch (err) {
+    throw toSockchanError(OPEN_FAILED, err);
+  }
+  const addresses = orderAddresses(found);
+  if (addresses.length === 0) {
+    throw new SockchanError(`${OPEN_FAILED}Name or service not known`, { code: 'ENOTFOUND', errorCode: ['NONE'] });
+  }
+  return addresses;
+}
+
+function defaultOnError(err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`${text}\n`);
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+class ListenerImpl implements Listener {
+  readonly #cfg: CheckedOptions;
+  #port = 0;
+  #sockets: readonly { readonly address: string; readonly server: Server }[] = [];
+  #hostNames: string[] = [];
+  #lookups: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #onConnection: CheckedOptions['onConnection'];
+  readonly #onError: CheckedOptions['onError'];
+  readonly #onDrop: CheckedOptions['onDrop'];
+  readonly #maxConnections: number;
+  #open = 0;
+
+  /** The one 'connection' handler of all this listener's servers (no closure per connection). */
+  readonly #accept = (socket: Socket): void => {
+    if (this.#open >= this.#maxConnections) {
+      this.#drop(socket);
+      return;
+    }
+    if (this.#maxConnections !== Infinity) {
+      this.#open += 1;
+      socket.on('close', this.#release);
+    }
+    let address = socket.remoteAddress;
+    const port = socket.remotePort;
+    if (address === undefined || port === undefined) {
+      // getpeername failed: the peer reset the connection before we got to it.
+      socket.destroy();
+      return;
+    }
+    // IPv6 listeners are v6-only, so a mapped address shows up only with a shared cluster
+    // handle or an unusual stack; check cheaply before normalising.
+    if (address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
+    let result: unknown;
+    try {
+      result = this.#onConnection(socket, address, port);
+    } catch (err) {
+      this.#handlerFailed(err, socket);
+      return;
+    }
+    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, (err: unknown) => this.#handlerFailed(err, socket));
+    }
+  };
+
+  /** Shared 'close' listener of counted sockets (one function for all of them). */
+  readonly #release = (): void => {
+    this.#open -= 1;
+  };
+
+  /** Failures of a listening socket after it listens (accept errors that Node reports). */
+  readonly #serverError = (err: unknown): void => {
+    this.#report(toSockchanError("couldn't accept connection: ", err), undefined);
+  };
+
+  constructor(cfg: CheckedOptions) {
+    this.#cfg = cfg;
+    this.#onConnection = cfg.onConnection;
+    this.#onError = cfg.onError;
+    this.#onDrop = cfg.onDrop;
+    this.#maxConnections = cfg.maxConnections ?? Infinity;
+  }
+
+  /**
+   * A listening socket for one address, already wired to this listener: connections that
+   * arrive while further addresses are still being bound are served, not left dangling.
+   */
+  bindOne(serverOptions: ServerOpts): BindOne<ListeningSocket> {
+    const cfg = this.#cfg;
+    return (address, port) =>
+      new Promise((resolve, reject) => {
+        const server = net.createServer(serverOptions, this.#accept);
+        const onError = (err: Error): void => {
+          server.removeListener('listening', onListening);
+          server.close();
+          reject(err);
+        };
+        const onListening = (): void => {
+          server.removeListener('error', onError);
+          server.on('error', this.#serverError);
+          const bound = server.address();
+          const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;
+          resolve({ server, port: boundPort, close: () => server.close() });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen({
+          host: address,
+          port,
+          backlog: cfg.backlog,
+          exclusive: cfg.exclusive,
+          ...(addressFamily(address) === 6 ? { ipv6Only: true } : {}),
+          ...(cfg.reusePort ? { reusePort: true } : {}),
+        });
+      });
+  }
+
+  /** Takes over the sockets {@link bindAll} bound, and starts the reverse lookups. */
+  attach(port: number, sockets: readonly { readonly address: string; readonly server: Server }[]): this {
+    this.#port = port;
+    this.#sockets = sockets;
+    this.#hostNames = sockets.map((s) => s.address);
+    const reverseLookup = this.#cfg.reverseLookup;
+    if (reverseLookup !== false) {
+      this.#lookups = this.#lookUpNames(reverseLookup === true ? systemReverse : reverseLookup);
+    }
+    return this;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  addresses(): AddressTriple[] {
+    if (this.#closing !== undefined) return [];
+    return this.#sockets.map((s, i) => [s.address, this.#hostNames[i] ?? s.address, this.port] as const);
+  }
+
+  async #lookUpNames(reverse: ReverseResolver): Promise<void> {
+    await Promise.all(
+      this.#sockets.map(async (s, i) => {
+        if (isWildcard(s.address)) return;
+        try {
+          const name = await reverse(s.address);
+          if (typeof name === 'string' && name !== '') this.#hostNames[i] = name;
+        } catch {
+          // No name: the address stands for itself, as Tcl shows it.
+        }
+      }),
+    );
+  }
+
+  async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
+    if (this.#lookups === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, timeoutMs));
+    });
+    try {
+      await Promise.race([this.#lookups, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    // server.close() closes the listening descriptor synchronously; its 'close' event would
+    // wait for every accepted connection to end, which is not what closing a Tcl server means.
+    for (const { server } of this.#sockets) server.close();
+    this.#closing = Promise.resolve();
+    return this.#closing;
+  }
+
+  unref(): this {
+    for (const { server } of this.#sockets) server.unref();
+    return this;
+  }
+
+  ref(): this {
+    for (const { server } of this.#sockets) server.ref();
+    return this;
+  }
+
+  #drop(socket: Socket): void {
+    const address = socket.remoteAddress;
+    const port = socket.remotePort;
+    socket.destroy();
+    if (this.#onDrop === undefined || address === undefined || port === undefined) return;
+    try {
+      this.#onDrop(displayAddress(address), port);
+    } catch (err) {
+      this.#report(err, undefined);
+    }
+  }
+
+  #handlerFailed(err: unknown, socket: Socket): void {
+    socket.destroy();
+    this.#report(err, socket);
+  }
+
+  #report(err: unknown, socket: Socket | undefined): void {
+    if (this.#onError === undefined) {
+      defaultOnError(err);
+      return;
+    }
+    try {
+      this.#onError(err, socket);
+    } catch (secondErr) {
+      // The error handler failed too: print both, never let it reach the listening sockets.
+      defaultOnError(err);
+      defaultOnError(secondErr);
+    }
+  }
+}
+
+/**
+ * Listens on `port` the way Tcl's `socket -server` does: without `myaddr` on every address
+ * family the host supports (`0.0.0.0` and `::`, the IPv6 socket `IPV6_V6ONLY`); with a
+ * `myaddr` name on every address it resolves to; port 0 means one port chosen by the OS and
+ * shared by all of them. Addresses that cannot be bound are skipped as long as one can.
+ *
+ * `port` is a number or a TCP service name (`'http'`), parsed with Tcl's rules. Resolves once
+ * listening; rejects with a `SockchanError` (from `@sockchan/base`) carrying Tcl's text
+ * (`couldn't open socket: address already in use`, `expected integer but got "x"`, ...),
+ * leaving nothing open.
+ */
+export async function listen(port: number | string, options: ListenOptions): Promise<Listener> {
+  if (typeof port !== 'number' && typeof port !== 'string') throw notAnInteger(String(port));
+  const portNumber = parsePort(port);
+  const cfg = checkOptions(options);
+  if (cfg.reusePort && !nodeHasReusePort()) {
+    throw new SockchanError(
+      `${OPEN_FAILED}SO_REUSEPORT isn't supported by this platform (reusePort needs Node.js 22.12 or later; this is ${process.versions.node})`,
+      { code: 'ENOTSUP', errorCode: ['NONE'] },
+    );
+  }
+  const addresses = await localAddresses(cfg);
+  const serverOptions: ServerOpts = {
+    allowHalfOpen: cfg.allowHalfOpen,
+    ...(cfg.pauseOnConnect ? { pauseOnConnect: true } : {}),
+    ...(cfg.noDelay ? { noDelay: true } : {}),
+    ...(cfg.keepAlive ? { keepAlive: true } : {}),
+  };
+  const listener = new ListenerImpl(cfg);
+  let result;
+  try {
+    result = await bindAll(addresses, portNumber, listener.bindOne(serverOptions));
+  } catch (err) {
+    throw toSockchanError(OPEN_FAILED, err instanceof BindFailure ? err.cause : err);
+  }
+  return listener.attach(
+    result.port,
+    result.bound.map((b) => ({ address: b.address, server: b.socket.server })),
+  );
+}
