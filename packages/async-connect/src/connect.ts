@@ -1,0 +1,358 @@
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError } from '@sockchan/base';
+import { connectError } from './errors.js';
+import { ConnectHistory } from './history.js';
+import type { HistoryEntry } from './history.js';
+import { HappyEyeballs, resolveTuning } from './machine.js';
+import type { Action, Attempt, Family, HappyEyeballsTuning } from './machine.js';
+import { systemResolver } from './resolver.js';
+import type { Resolver } from './resolver.js';
+
+/** Options of {@link connect}. Every one is optional; the defaults are Tcl's and RFC 8305's. */
+export interface ConnectOptions extends HappyEyeballsTuning {
+  /** Local address or name to bind before connecting (Tcl's `-myaddr`); only its families are tried. */
+  myaddr?: string;
+  /** Local port to bind before connecting (Tcl's `-myport`): a number or a TCP service name. */
+  myport?: number | string;
+  /** Aborts the connect: every attempt is closed and the promise rejects (`ERR_SOCKCHAN_ABORTED`). */
+  signal?: AbortSignal;
+  /** Resolves one family of a name; default: the system resolver (getaddrinfo, `/etc/hosts` included). */
+  resolver?: Resolver;
+  /** Called when an attempt starts (`outcome` `'pending'`) and again when it ends. */
+  onAttempt?: (attempt: Attempt) => void;
+  /** Whether to use and update the per-host history (default true). */
+  useHistory?: boolean;
+  /** The history to use (default: one shared by the process, see {@link clearHistory}). */
+  history?: ConnectHistory;
+}
+
+/** A successful {@link connect}: the connected socket and every attempt made. */
+export interface ConnectResult {
+  /** The connected socket; the caller owns it. */
+  readonly socket: Socket;
+  /** Every attempt, in the order started; the winner has outcome `'connected'`. */
+  readonly attempts: readonly Attempt[];
+}
+
+/** The process-wide history used when `history` is not given. */
+export const defaultHistory = new ConnectHistory();
+
+/** Forgets what the process-wide history remembers about every host. */
+export function clearHistory(): void {
+  defaultHistory.clear();
+}
+
+/** Arguments of a connect after checking. */
+export interface CheckedConnectArguments {
+  /** The host, without brackets. */
+  readonly host: string;
+  /** The remote port as a number. */
+  readonly port: number;
+  /** The local port, when one was asked for (0 means the OS chooses, as no `myport`). */
+  readonly localPort: number | undefined;
+}
+
+/**
+ * Checks `connect`'s arguments without starting anything, throwing the `SockchanError` that
+ * `connect` would reject with. For callers that must fail synchronously (Tcl's `socket -async`).
+ */
+export function checkConnectArguments(host: unknown, port: unknown, options: ConnectOptions = {}): CheckedConnectArguments {
+  if (typeof host !== 'string') {
+    throw new SockchanError(`expected a host name or address but got "${String(host)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+  if (typeof port !== 'string' && typeof port !== 'number') {
+    throw new SockchanError(`expected integer but got "${String(port)}"`, { code: 'ERR_SOCKCHAN_BAD_VALUE', errorCode: ['NONE'] });
+  }
+  const remotePort = parsePort(port);
+  let localPort: number | undefined;
+  if (options.myport !== undefined) {
+    const p = parsePort(options.myport);
+    localPort = p === 0 ? undefined : p;
+  }
+  if (options.myaddr !== undefined && typeof options.myaddr !== 'string') {
+    throw new SockchanError(`expected a local address but got "${String(options.myaddr)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+  resolveTuning(options);
+  return { host: stripBrackets(host), port: remotePort, localPort };
+}
+
+function abortedError(reason: unknown): SockchanError {
+  return connectError({ kind: 'aborted', code: 'ABORT_ERR' }, [], [], reason);
+}
+
+/** Resolves `myaddr` (both families) to the local addresses to bind, in resolver order. */
+async function resolveLocal(myaddr: string, resolver: Resolver): Promise<string[]> {
+  const bare = stripBrackets(myaddr);
+  if (addressFamily(bare) !== 0) return [bare];
+  const answers = await Promise.allSettled([resolver(bare, 6), resolver(bare, 4)]);
+  const locals: string[] = [];
+  let firstError: unknown;
+  for (const answer of answers) {
+    if (answer.status === 'fulfilled') locals.push(...answer.value);
+    else firstError ??= answer.reason;
+  }
+  if (locals.length === 0) {
+    throw connectError({ kind: 'resolve', code: errnoCodeOf(firstError) ?? codeOf(firstError) ?? 'ENOTFOUND' }, [], firstError === undefined ? [] : [firstError]);
+  }
+  return [...new Set(locals)];
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** The tuning options that are set (exactOptionalPropertyTypes: no `undefined` values). */
+function pickTuning(options: HappyEyeballsTuning): HappyEyeballsTuning {
+  const tuning: HappyEyeballsTuning = {};
+  if (options.connectionAttemptDelay !== undefined) tuning.connectionAttemptDelay = options.connectionAttemptDelay;
+  if (options.resolutionDelay !== undefined) tuning.resolutionDelay = options.resolutionDelay;
+  if (options.firstAddressFamilyCount !== undefined) tuning.firstAddressFamilyCount = options.firstAddressFamilyCount;
+  if (options.connectTimeout !== undefined) tuning.connectTimeout = options.connectTimeout;
+  return tuning;
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Connects to `host` port `port` the happy-eyeballs way (RFC 8305): both families resolved in
+ * parallel, attempts staggered by the Connection Attempt Delay and left running while later ones
+ * start, the first to connect wins. Resolves with the connected socket and every attempt; rejects
+ * with a `SockchanError` in Tcl's words whose `attempts` lists every attempt (see `isConnectError`).
+ * Literal addresses skip the resolver.
+ */
+export async function connect(host: string, port: number | string, options: ConnectOptions = {}): Promise<ConnectResult> {
+  const args = checkConnectArguments(host, port, options);
+  const { signal } = options;
+  if (signal?.aborted === true) throw abortedError(signal.reason);
+  const resolver = options.resolver ?? systemResolver;
+  let localAddresses: string[] | undefined;
+  if (options.myaddr !== undefined) {
+    localAddresses = await resolveLocal(options.myaddr, resolver);
+    // The signal may have fired during that lookup.
+    if (isAborted(signal)) throw abortedError(signal?.reason);
+  }
+  const literal = addressFamily(args.host);
+  const history = options.useHistory === false || literal !== 0 ? undefined : (options.history ?? defaultHistory);
+  const remembered = history?.get(args.host, performance.now());
+  const machine = new HappyEyeballs({
+    port: args.port,
+    ...pickTuning(options),
+    ...(localAddresses === undefined ? {} : { localAddresses }),
+    ...(args.localPort === undefined ? {} : { localPort: args.localPort }),
+    ...(remembered === undefined ? {} : { preferred: remembered }),
+    ...(literal === 0 ? {} : { families: [literal] }),
+  });
+  return new Driver(machine, args, resolver, options, history).run();
+}
+
+/** Runs one machine with real sockets, one timer and the resolver. */
+class Driver {
+  readonly #machine: HappyEyeballs;
+  readonly #host: string;
+  readonly #literal: 0 | 4 | 6;
+  readonly #resolver: Resolver;
+  readonly #options: ConnectOptions;
+  readonly #history: ConnectHistory | undefined;
+  readonly #sockets = new Map<number, Socket>();
+  readonly #errors = new Map<number, unknown>();
+  readonly #resolveErrors: unknown[] = [];
+  #settled = false;
+  readonly #reported = new Set<number>();
+  readonly #inputs: (() => Action[])[] = [];
+  #busy = false;
+  #timer: NodeJS.Timeout | undefined;
+  #resolve!: (result: ConnectResult) => void;
+  #reject!: (err: unknown) => void;
+  readonly #onAbort = (): void => {
+    this.#step(() => this.#machine.cancel(performance.now()));
+  };
+
+  constructor(machine: HappyEyeballs, args: CheckedConnectArguments, resolver: Resolver, options: ConnectOptions, history: ConnectHistory | undefined) {
+    this.#machine = machine;
+    this.#host = args.host;
+    this.#literal = addressFamily(args.host);
+    this.#resolver = resolver;
+    this.#options = options;
+    this.#history = history;
+  }
+
+  run(): Promise<ConnectResult> {
+    const promise = new Promise<ConnectResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#step(() => this.#machine.start(performance.now()));
+    return promise;
+  }
+
+  /** Feeds one input; inputs that arrive while actions are performed wait their turn. */
+  #step(input: () => Action[]): void {
+    this.#inputs.push(input);
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let next = this.#inputs.shift(); next !== undefined; next = this.#inputs.shift()) {
+        const actions = next();
+        // Ends first, then starts: the observer sees attempts in the order things happened.
+        this.#reportEnded();
+        for (const action of actions) this.#perform(action);
+      }
+    } catch (err) {
+      // A bug must not leave sockets open or the promise pending: close everything, reject.
+      this.#inputs.length = 0;
+      this.#finish();
+      if (!this.#settled) {
+        this.#settled = true;
+        this.#reject(toSockchanError("couldn't open socket: ", err));
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #perform(action: Action): void {
+    switch (action.type) {
+      case 'resolve':
+        this.#lookup(action.family);
+        break;
+      case 'start':
+        this.#notify(action.attempt);
+        this.#startAttempt(action.attempt);
+        break;
+      case 'cancel': {
+        const socket = this.#sockets.get(action.id);
+        this.#sockets.delete(action.id);
+        socket?.destroy();
+        break;
+      }
+      case 'timer':
+        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        this.#timer = undefined;
+        if (action.at !== null) {
+          const at = action.at;
+          // A timer may fire a fraction of a ms early by performance.now(): it is still "at".
+          this.#timer = setTimeout(() => {
+            this.#timer = undefined;
+            this.#step(() => this.#machine.timerFired(Math.max(performance.now(), at)));
+          }, Math.max(0, at - performance.now()));
+        }
+        break;
+      case 'connected':
+        this.#succeed(action.id);
+        break;
+      case 'failed':
+        this.#finish();
+        // What won before may be what is broken now; an abort says nothing about the host.
+        if (action.failure.kind !== 'aborted') this.#history?.forget(this.#host);
+        this.#settled = true;
+        this.#reject(
+          connectError(action.failure, this.#machine.attempts, [...this.#errors.values(), ...this.#resolveErrors], this.#options.signal?.reason),
+        );
+        break;
+    }
+  }
+
+  #lookup(family: Family): void {
+    if (this.#literal !== 0) {
+      const answer = this.#literal === family ? [this.#host] : [];
+      this.#step(() => this.#machine.resolved(family, answer, performance.now()));
+      return;
+    }
+    let pending: Promise<readonly string[]>;
+    try {
+      pending = this.#resolver(this.#host, family);
+    } catch (err) {
+      // A resolver that throws instead of rejecting is treated as one that rejected.
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    pending.then(
+      (addresses) => this.#step(() => this.#machine.resolved(family, addresses, performance.now())),
+      (err: unknown) => {
+        this.#resolveErrors.push(err);
+        this.#step(() => this.#machine.resolveFailed(family, codeOf(err) ?? 'ENOTFOUND', performance.now()));
+      },
+    );
+  }
+
+  #startAttempt(attempt: Attempt): void {
+    const id = attempt.id;
+    let socket: Socket;
+    try {
+      socket = netConnect({
+        host: attempt.address,
+        port: attempt.port,
+        family: attempt.family,
+        autoSelectFamily: false,
+        ...(attempt.localAddress === undefined ? {} : { localAddress: attempt.localAddress }),
+        ...(attempt.localPort === undefined ? {} : { localPort: attempt.localPort }),
+      });
+    } catch (err) {
+      // Node throws synchronously only for arguments it rejects (a malformed address).
+      this.#errors.set(id, err);
+      const code = errnoCodeOf(err) ?? 'EINVAL';
+      queueMicrotask(() => this.#step(() => this.#machine.attemptFailed(id, code, performance.now())));
+      return;
+    }
+    this.#sockets.set(id, socket);
+    socket.once('connect', () => this.#step(() => this.#machine.attemptSucceeded(id, performance.now())));
+    // Stays attached on losers: an error queued before `destroy` must not go unhandled.
+    socket.on('error', (err: Error) => {
+      if (!this.#errors.has(id)) this.#errors.set(id, err);
+      this.#step(() => this.#machine.attemptFailed(id, errnoCodeOf(err) ?? toSockchanError('', err).code, performance.now()));
+    });
+  }
+
+  #succeed(id: number): void {
+    const socket = this.#sockets.get(id);
+    this.#sockets.delete(id);
+    this.#finish();
+    this.#settled = true;
+    if (socket === undefined) {
+      this.#reject(new SockchanError("couldn't open socket: socket is not connected", { code: 'ENOTCONN', errorCode: ['POSIX', 'ENOTCONN', 'socket is not connected'] }));
+      return;
+    }
+    socket.removeAllListeners('error');
+    socket.removeAllListeners('connect');
+    const winner = this.#machine.attempt(id);
+    if (winner !== undefined) {
+      const entry: HistoryEntry = { family: winner.family, address: winner.address };
+      this.#history?.record(this.#host, entry, performance.now());
+    }
+    this.#resolve({ socket, attempts: this.#machine.attempts });
+  }
+
+  #finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    for (const socket of this.#sockets.values()) socket.destroy();
+    this.#sockets.clear();
+  }
+
+  #notify(attempt: Attempt): void {
+    const onAttempt = this.#options.onAttempt;
+    if (onAttempt === undefined) return;
+    try {
+      onAttempt(attempt);
+    } catch (err) {
+      // An observer must not break the connect; say so instead of crashing.
+      process.emitWarning(`onAttempt callback threw: ${String(err)}`, 'SockchanWarning');
+    }
+  }
+
+  /** Tells the observer about attempts that ended since the last input. */
+  #reportEnded(): void {
+    if (this.#options.onAttempt === undefined) return;
+    for (const attempt of this.#machine.attempts) {
+      if (attempt.outcome === 'pending' || this.#reported.has(attempt.id)) continue;
+      this.#reported.add(attempt.id);
+      this.#notify(attempt);
+    }
+  }
+}

@@ -1,0 +1,287 @@
+// Real sockets on loopback; names come from the private hosts table (run under with-test-names).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SockchanError } from '@sockchan/base';
+import { ConnectHistory, checkConnectArguments, clearHistory, connect, defaultHistory, isConnectError } from '../src/index.js';
+import type { Attempt, ConnectError } from '../src/index.js';
+import { Opened, portOf } from './helpers.js';
+
+const opened = new Opened();
+beforeEach(() => clearHistory());
+afterEach(() => opened.closeAll());
+
+async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isConnectError(err)) return err;
+    throw err;
+  }
+  throw new Error('connect succeeded but should have failed');
+}
+
+describe('connect on loopback', () => {
+  it('connects to a literal IPv4 address without the resolver', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const resolver = (): Promise<string[]> => Promise.reject(new Error('resolver must not be called'));
+    const { socket, attempts } = await connect('127.0.0.1', port, { resolver });
+    opened.track(socket);
+    expect(socket.remoteAddress).toBe('127.0.0.1');
+    expect(socket.remotePort).toBe(port);
+    expect(attempts).toMatchObject([{ id: 1, address: '127.0.0.1', family: 4, port, outcome: 'connected' }]);
+  });
+
+  it('connects to a literal IPv6 address, brackets accepted', async () => {
+    const port = portOf(await opened.listen('::1'));
+    const { socket, attempts } = await connect('[::1]', String(port));
+    opened.track(socket);
+    expect(socket.remoteAddress).toBe('::1');
+    expect(attempts.map((a) => a.address)).toEqual(['::1']);
+  });
+
+  it('localhost with a dual-stack server connects through ::1 in one attempt', async () => {
+    const port = await opened.listenBoth();
+    const { socket, attempts } = await connect('localhost', port);
+    opened.track(socket);
+    expect(socket.remoteAddress).toBe('::1');
+    expect(attempts).toHaveLength(1);
+  });
+
+  it('a refused ::1 falls back to 127.0.0.1 at once', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const { socket, attempts } = await connect('dual.test', port, { useHistory: false });
+    opened.track(socket);
+    expect(socket.remoteAddress).toBe('127.0.0.1');
+    expect(attempts.map((a) => [a.address, a.outcome, a.code])).toEqual([
+      ['::1', 'failed', 'ECONNREFUSED'],
+      ['127.0.0.1', 'connected', undefined],
+    ]);
+    // "At once": the second attempt starts once the first failed and A answered, not 250 ms later.
+    expect(attempts[1]!.startedAt).toBeGreaterThanOrEqual(attempts[0]!.endedAt!);
+    expect(attempts[1]!.startedAt).toBeLessThan(attempts[0]!.startedAt + 250);
+  });
+
+  it('remembers the winner: the second connect tries 127.0.0.1 first', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const history = new ConnectHistory();
+    const first = await connect('dual.test', port, { history });
+    opened.track(first.socket);
+    expect(first.attempts).toHaveLength(2);
+    expect(history.get('dual.test', performance.now())).toEqual({ family: 4, address: '127.0.0.1' });
+    const second = await connect('dual.test', port, { history });
+    opened.track(second.socket);
+    expect(second.attempts.map((a) => a.address)).toEqual(['127.0.0.1']);
+    const off = await connect('dual.test', port, { history, useHistory: false });
+    opened.track(off.socket);
+    expect(off.attempts.map((a) => a.address)).toEqual(['::1', '127.0.0.1']);
+  });
+
+  it('clearHistory empties the shared history', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    opened.track((await connect('dual.test', port)).socket);
+    expect(defaultHistory.size).toBe(1);
+    clearHistory();
+    expect(defaultHistory.size).toBe(0);
+    const again = await connect('dual.test', port);
+    opened.track(again.socket);
+    expect(again.attempts).toHaveLength(2);
+  });
+
+  it('v6only.test is tried as ::1 only, as Tcl does (no 127.0.0.1 from glibc mapping)', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const err = await failure(connect('v6only.test', port));
+    expect(err.message).toBe("couldn't open socket: connection refused");
+    expect(err.attempts.map((a) => a.address)).toEqual(['::1']);
+  });
+});
+
+describe('errors', () => {
+  it('everything refused: Tcl text, errorCode, every attempt, AggregateError cause', async () => {
+    const port = await opened.freePort();
+    const err = await failure(connect('dual.test', port));
+    expect(err).toBeInstanceOf(SockchanError);
+    expect(err.message).toBe("couldn't open socket: connection refused");
+    expect(err.code).toBe('ECONNREFUSED');
+    expect(err.errorCode).toEqual(['POSIX', 'ECONNREFUSED', 'connection refused']);
+    expect(err.attempts.map((a: Attempt) => [a.address, a.outcome, a.message])).toEqual([
+      ['::1', 'failed', 'connection refused'],
+      ['127.0.0.1', 'failed', 'connection refused'],
+    ]);
+    expect(err.cause).toBeInstanceOf(AggregateError);
+    const cause = err.cause as AggregateError;
+    expect(cause.errors).toHaveLength(2);
+    expect(cause.message).toContain(`[::1]:${port} connection refused`);
+    expect(cause.message).toContain(`127.0.0.1:${port} connection refused`);
+  });
+
+  it('unknown host: Name or service not known, errorCode NONE, no attempts', async () => {
+    const err = await failure(connect('nosuch.test', 80));
+    expect(err.message).toBe("couldn't open socket: Name or service not known");
+    expect(err.errorCode).toEqual(['NONE']);
+    expect(err.attempts).toEqual([]);
+    // The resolver's own errors, one per family, are kept.
+    expect((err.cause as AggregateError).errors.map((e: { code?: string }) => e.code)).toEqual(['ENOTFOUND', 'ENOTFOUND']);
+  });
+
+  it('a resolver that throws synchronously is a failed lookup, not a crash', async () => {
+    const resolver = (): Promise<string[]> => {
+      throw new Error('resolver bug');
+    };
+    const err = await failure(connect('any.test', 80, { resolver }));
+    expect(err.message).toBe("couldn't open socket: Name or service not known");
+    expect((err.cause as AggregateError).errors.map((e: Error) => e.message)).toEqual(['resolver bug', 'resolver bug']);
+  });
+
+  it('an abort keeps the history; a failure forgets it', async () => {
+    const history = new ConnectHistory();
+    history.record('hang.test', { family: 4, address: '127.0.0.1' }, performance.now());
+    const resolver = (): Promise<string[]> => new Promise<string[]>(() => undefined);
+    await failure(connect('hang.test', 80, { resolver, history, signal: AbortSignal.timeout(20) }));
+    expect(history.size).toBe(1);
+    await failure(connect('hang.test', 80, { resolver, history, connectTimeout: 20 }));
+    expect(history.size).toBe(0);
+  });
+
+  it('myaddr of the other family: host is unreachable before any connect', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const err = await failure(connect('127.0.0.1', port, { myaddr: '::1' }));
+    expect(err.message).toBe("couldn't open socket: host is unreachable");
+    expect(err.errorCode).toEqual(['POSIX', 'EHOSTUNREACH', 'host is unreachable']);
+    expect(err.attempts).toEqual([]);
+  });
+
+  it('an empty host is an unknown host, as in Tcl', async () => {
+    const err = await failure(connect('', 80));
+    expect(err.message).toBe("couldn't open socket: Name or service not known");
+  });
+
+  it('an unknown myaddr name fails like an unknown host', async () => {
+    const err = await failure(connect('127.0.0.1', 1, { myaddr: 'nosuch.test' }));
+    expect(err.message).toBe("couldn't open socket: Name or service not known");
+  });
+
+  it('bad arguments reject with Tcl texts; checkConnectArguments throws them synchronously', async () => {
+    await expect(connect('localhost', 'nope')).rejects.toThrow('expected integer but got "nope"');
+    await expect(connect('localhost', 70000)).rejects.toThrow("couldn't open socket: port number too high");
+    await expect(connect('localhost', 80, { connectionAttemptDelay: 5 })).rejects.toThrow('bad connectionAttemptDelay "5"');
+    expect(() => checkConnectArguments('localhost', 80, { myport: 'nope' })).toThrow('expected integer but got "nope"');
+    expect(checkConnectArguments('[::1]', '0x50', { myport: 0 })).toEqual({ host: '::1', port: 80, localPort: undefined });
+  });
+});
+
+describe('myaddr and myport', () => {
+  it('myaddr 127.0.0.1 to dual.test: only IPv4 is tried, bound to it', async () => {
+    const port = await opened.listenBoth();
+    const { socket, attempts } = await connect('dual.test', port, { myaddr: '127.0.0.1' });
+    opened.track(socket);
+    expect(socket.localAddress).toBe('127.0.0.1');
+    expect(attempts).toMatchObject([{ address: '127.0.0.1', localAddress: '127.0.0.1', outcome: 'connected' }]);
+  });
+
+  it('myaddr as a name with both families works against either', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const { socket, attempts } = await connect('dual.test', port, { myaddr: 'localhost', useHistory: false });
+    opened.track(socket);
+    expect(attempts.map((a) => [a.address, a.localAddress, a.outcome])).toEqual([
+      ['::1', '::1', 'failed'],
+      ['127.0.0.1', '127.0.0.1', 'connected'],
+    ]);
+  });
+
+  it('myport across several attempts: no false "address already in use"', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const myport = await opened.freePort();
+    const { socket, attempts } = await connect('dual.test', port, { myport, useHistory: false });
+    opened.track(socket);
+    expect(socket.localPort).toBe(myport);
+    expect(attempts.map((a) => [a.address, a.code ?? a.outcome])).toEqual([
+      ['::1', 'ECONNREFUSED'],
+      ['127.0.0.1', 'connected'],
+    ]);
+  });
+
+  it('a myaddr that is not local: cannot assign requested address (bind fails, nothing is sent)', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const err = await failure(connect('127.0.0.1', port, { myaddr: '192.0.2.99' }));
+    expect(err.message).toBe("couldn't open socket: cannot assign requested address");
+    expect(err.attempts.map((a) => [a.address, a.localAddress, a.code])).toEqual([['127.0.0.1', '192.0.2.99', 'EADDRNOTAVAIL']]);
+  });
+
+  it('myport held by a listener: address already in use', async () => {
+    const busy = portOf(await opened.listen('127.0.0.1'));
+    const target = portOf(await opened.listen('127.0.0.1'));
+    const err = await failure(connect('127.0.0.1', target, { myaddr: '127.0.0.1', myport: busy }));
+    expect(err.message).toBe("couldn't open socket: address already in use");
+    expect(err.errorCode).toEqual(['POSIX', 'EADDRINUSE', 'address already in use']);
+  });
+});
+
+describe('abort, timeout, resolver, events', () => {
+  it('an already aborted signal rejects before anything starts', async () => {
+    const err = await failure(connect('localhost', 1, { signal: AbortSignal.abort(new Error('stop')) }));
+    expect(err.code).toBe('ERR_SOCKCHAN_ABORTED');
+    expect(err.message).toBe("couldn't open socket: operation canceled");
+    expect((err.cause as Error).message).toBe('stop');
+  });
+
+  it('abort while resolving rejects at once', async () => {
+    const controller = new AbortController();
+    let asked = 0;
+    const resolver = (): Promise<string[]> => {
+      asked += 1;
+      if (asked === 2) queueMicrotask(() => controller.abort());
+      return new Promise<string[]>(() => undefined);
+    };
+    const err = await failure(connect('hang.test', 80, { resolver, signal: controller.signal }));
+    expect(err.code).toBe('ERR_SOCKCHAN_ABORTED');
+    expect(asked).toBe(2);
+  });
+
+  it('connectTimeout bounds a resolver that never answers', async () => {
+    const resolver = (): Promise<string[]> => new Promise<string[]>(() => undefined);
+    const started = performance.now();
+    const err = await failure(connect('hang.test', 80, { resolver, connectTimeout: 100 }));
+    expect(err.message).toBe("couldn't open socket: connection timed out");
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(99);
+  });
+
+  it('an injected resolver is used per family, in parallel', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const asked: string[] = [];
+    const resolver = (host: string, family: 4 | 6): Promise<string[]> => {
+      asked.push(`${host}/${family}`);
+      return Promise.resolve(family === 6 ? ['::1'] : ['127.0.0.1']);
+    };
+    const { socket, attempts } = await connect('custom.example', port, { resolver, useHistory: false });
+    opened.track(socket);
+    expect(asked).toEqual(['custom.example/6', 'custom.example/4']);
+    expect(attempts.map((a) => a.address)).toEqual(['::1', '127.0.0.1']);
+  });
+
+  it('onAttempt sees each attempt start and end, in order', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const events: string[] = [];
+    const { socket } = await connect('dual.test', port, { useHistory: false, onAttempt: (a) => events.push(`${a.id} ${a.address} ${a.outcome}`) });
+    opened.track(socket);
+    expect(events).toEqual(['1 ::1 pending', '1 ::1 failed', '2 127.0.0.1 pending', '2 127.0.0.1 connected']);
+  });
+
+  it('a throwing onAttempt does not break the connect', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { socket } = await connect('127.0.0.1', port, {
+        onAttempt: () => {
+          throw new Error('observer bug');
+        },
+      });
+      opened.track(socket);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.some((w) => w.includes('observer bug'))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
