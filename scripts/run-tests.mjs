@@ -45,6 +45,7 @@ const folders = ['packages', 'tools']
   .flatMap((top) => readdirSync(join(root, top), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => `${top}/${d.name}`))
+  .concat(['examples'])
   .filter((dir) => existsSync(join(root, dir, 'test')) && existsSync(join(root, dir, 'vitest.config.ts')))
   .filter((dir) => args.length === 0 || args.some((a) => dir === a.replace(/\/$/, '')));
 // Foundations first, the umbrella and tools last.
