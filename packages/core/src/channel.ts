@@ -1,0 +1,1251 @@
+import type { Duplex } from 'node:stream';
+import { SockchanError, errnoCodeOf, errnoText, posixError } from '@sockchan/base';
+import { createDecoder, createEncoder, resolveEncodingName, systemEncoding } from '@sockchan/encodings';
+import { InputBuffer } from './input.js';
+import type { StreamDecoder } from './input.js';
+import { OutputBuffer } from './output.js';
+import {
+  GENERIC_OPTION_NAMES,
+  badOptionError,
+  matchGenericOption,
+  optionWord,
+  parseBlocking,
+  parseBuffering,
+  parseBuffersize,
+  parseEofcharValue,
+  parseProfile,
+  parseTranslationWord,
+  splitTranslationValue,
+} from './options.js';
+import type { ChannelOptions, ChannelProfile, ChannelSettings, InputTranslation, OutputTranslation, Translation } from './options.js';
+import { matchUniquePrefix } from '@sockchan/base';
+
+/**
+ * `Channel`: Tcl's channel (gets, read, puts, flush, close, eof, fblocked, chan pending,
+ * fconfigure, fileevent) over any Node `Duplex`. The pure layers (`InputBuffer`, `OutputBuffer`)
+ * do decoding, translation and buffering; this class is the I/O shell: it moves bytes between
+ * them and the stream, waits in blocking mode, and runs Tcl's level-triggered events.
+ */
+
+/** A readable/writable event handler (`chan event`). A returned promise delays the next call until it settles. */
+export type ChannelEventHandler = (channel: Channel) => unknown;
+
+/** Options of `new Channel(stream, options)`: initial option values and the channel's name. */
+export interface ChannelConstructorOptions extends ChannelSettings {
+  /** The channel's name; default `sock` followed by a process-unique number. */
+  name?: string;
+}
+
+/**
+ * A driver option a subclass adds to `configure()` (the umbrella's `peername`, `keepalive`, ...).
+ * Order matters: Tcl lists driver options in the driver's order, after the generic ones.
+ */
+export interface DriverOptionSpec {
+  /** Name without dash. */
+  readonly name: string;
+  /** Shown in the full `configure()` listing. */
+  readonly listed: boolean;
+  /** Named in the "bad option" message of a query. */
+  readonly namedOnGet: boolean;
+  /** Can be set (then also named in the "bad option" message of a set). */
+  readonly settable: boolean;
+}
+
+const kChannel = Symbol('sockchan.channel');
+type StreamWithChannel = Duplex & { [kChannel]?: Channel | undefined };
+
+let channelCounter = 0;
+const openNames = new Set<string>();
+
+/** A fresh process-unique channel name: `prefix` followed by a number (`sock7`). */
+export function nextChannelName(prefix = 'sock'): string {
+  channelCounter += 1;
+  return `${prefix}${channelCounter}`;
+}
+
+/** Names of the open channels of this process (`chan names`), in creation order. */
+export function channelNames(): string[] {
+  return [...openNames];
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** Whole buffers that filled are sent together at the end of the turn, or at once beyond this size. */
+const FULL_BATCH_LIMIT = 64 * 1024;
+const NO_DRIVER_OPTIONS: readonly DriverOptionSpec[] = [];
+const EMPTY = Buffer.alloc(0);
+
+/** Lifecycle of the connection under a channel. */
+const enum Conn {
+  Connecting = 0,
+  Open = 1,
+  Failed = 2,
+}
+
+/** A blocking input operation waiting for data. */
+interface ReadWaiter {
+  attempt: () => boolean;
+  reject: (err: unknown) => void;
+}
+
+/** A waiter for output progress (drain, write completion, connect outcome). */
+type Waiter = { resolve: () => void; reject: (err: unknown) => void };
+
+/**
+ * A Tcl channel over a Node `Duplex` (`net.Socket`, a child process's stdio pair, an in-memory pair).
+ *
+ * Blocking mode (the default): promises wait for I/O as Tcl's commands do. Nonblocking mode
+ * (`configure({ blocking: false })`): nothing waits; `gets` gives `null` with `blocked()` true,
+ * `puts` queues and flushes in the background, `close` resolves at once and still delivers every byte.
+ */
+export class Channel {
+  /** The channel's Tcl name (`sock7`), quoted in error messages. */
+  readonly name: string;
+  /** The stream, once there is one (a subclass may create the channel before connecting). */
+  protected stream: StreamWithChannel | undefined;
+
+  private conn: Conn;
+  private connectError: SockchanError | undefined;
+  private closed = false;
+  private canRead = true;
+  private canWrite = true;
+  /** close('write') was done: a second one fails with Tcl's text. */
+  private writeHalfClosed = false;
+
+  private blockingMode = true;
+  private encodingName: string;
+  private profileName: ChannelProfile = 'tcl8';
+  private inTranslation: InputTranslation = 'auto';
+  private outTranslationDefault: OutputTranslation = 'crlf';
+  private readonly input: InputBuffer;
+  private readonly output: OutputBuffer;
+
+  private blockedFlag = false;
+  /** Tcl's need-more-data rule: after a blocked partial gets/read, readable waits for new bytes. */
+  private needMoreData = false;
+  private readWaiters: ReadWaiter[] | undefined;
+  private drainWaiters: Waiter[] | undefined;
+  private connectWaiters: Waiter[] | undefined;
+  /** Bytes produced while connecting, sent on attach. */
+  private preconnect: Buffer[] | undefined;
+  private preconnectBytes = 0;
+  private pausedByUs = false;
+  private fullScheduled = false;
+  private streamEnded = false;
+  private readError: SockchanError | undefined;
+  /** A write failure not yet reported to the caller (Tcl's "unreported error"). */
+  private writeError: SockchanError | undefined;
+  private writeErrorSticky: SockchanError | undefined;
+
+  private readableHandler: ChannelEventHandler | null = null;
+  private writableHandler: ChannelEventHandler | null = null;
+  private readableRunning = false;
+  private writableRunning = false;
+  private eventScheduled = false;
+  private connectOutcomePending = false;
+
+  constructor(stream?: Duplex, options: ChannelConstructorOptions = {}) {
+    this.name = options.name ?? nextChannelName();
+    this.encodingName = systemEncoding();
+    const enc = this.encodingName;
+    this.input = new InputBuffer(this.newDecoder(), 'auto', '');
+    this.input.tclUtf8Hold = this.encodingName === 'utf-8';
+    this.output = new OutputBuffer(enc, () => createEncoder(this.encodingName, { profile: this.profileName }), 'crlf', 'full', 4096);
+    this.conn = Conn.Connecting;
+    openNames.add(this.name);
+    const { name: _name, ...settings } = options;
+    if (Object.keys(settings).length > 0) this.configure(settings);
+    if (stream !== undefined) this.attach(stream);
+  }
+
+  /** A decoder for the current encoding and profile, created on first use. */
+  private newDecoder(): StreamDecoder {
+    return new LazyDecoder(this.encodingName, this.profileName);
+  }
+
+  // ---------------------------------------------------------------- driver hooks (for subclasses)
+
+  /**
+   * For subclasses: connects the channel to its stream (a channel created without one is
+   * "connecting"). Queued output is written and reading starts.
+   */
+  protected attach(stream: Duplex): void {
+    if (this.stream !== undefined || this.conn === Conn.Failed) {
+      stream.destroy();
+      return;
+    }
+    const s = stream as StreamWithChannel;
+    this.stream = s;
+    this.conn = Conn.Open;
+    s[kChannel] = this;
+    s.on('data', onStreamData);
+    s.on('end', onStreamEnd);
+    s.on('error', onStreamError);
+    s.on('close', onStreamClose);
+    s.on('drain', onStreamDrain);
+    if (this.preconnect !== undefined) {
+      const queued = this.preconnect;
+      this.preconnect = undefined;
+      this.preconnectBytes = 0;
+      for (const b of queued) this.send(b);
+    }
+    this.connectOutcomePending = this.writableHandler !== null;
+    const waiters = this.connectWaiters;
+    this.connectWaiters = undefined;
+    settleAll(waiters);
+    if (this.closed) return;
+    this.serviceReads();
+    this.scheduleEvents();
+  }
+
+  /**
+   * For subclasses: the connection could not be made. I/O then fails with
+   * `error flushing/reading "sockN": socket is not connected` (ENOTCONN), `eof()` stays
+   * false, `close()` is silent and discards queued data.
+   */
+  protected failConnect(): void {
+    if (this.conn !== Conn.Connecting) return;
+    this.conn = Conn.Failed;
+    this.connectError = posixError('', 'ENOTCONN');
+    this.preconnect = undefined;
+    this.preconnectBytes = 0;
+    this.output.discard();
+    this.connectOutcomePending = true;
+    const waiters = this.connectWaiters;
+    this.connectWaiters = undefined;
+    settleAll(waiters);
+    this.serviceReads();
+    this.scheduleEvents();
+  }
+
+  /** For subclasses: true while there is no stream yet (an async connect in progress). */
+  protected get isConnecting(): boolean {
+    return this.conn === Conn.Connecting && !this.closed;
+  }
+
+  /** For subclasses: the driver options, in Tcl's order (none for a plain Channel). */
+  protected driverOptions(): readonly DriverOptionSpec[] {
+    return NO_DRIVER_OPTIONS;
+  }
+
+  /** For subclasses: reads a driver option (`name` is one of `driverOptions()`). */
+  protected getDriverOption(name: string): unknown {
+    throw badOptionError(name, this.getOptionNames());
+  }
+
+  /** For subclasses: sets a settable driver option. */
+  protected setDriverOption(name: string, _value: unknown): void {
+    throw badOptionError(name, this.setOptionNames());
+  }
+
+  /** For subclasses: the output translation `auto` stands for (`crlf` on sockets, as in Tcl). */
+  protected set autoOutputTranslation(t: OutputTranslation) {
+    this.outTranslationDefault = t;
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  private unknownChannel(): SockchanError {
+    return new SockchanError(`can not find channel named "${this.name}"`, {
+      code: 'ERR_SOCKCHAN_UNKNOWN_CHANNEL',
+      errorCode: ['TCL', 'LOOKUP', 'CHANNEL', this.name],
+    });
+  }
+
+  private notOpenFor(what: 'reading' | 'writing'): SockchanError {
+    return new SockchanError(`channel "${this.name}" wasn't opened for ${what}`, {
+      code: 'ERR_SOCKCHAN_NOT_OPEN',
+      errorCode: ['NONE'],
+    });
+  }
+
+  private checkRead(): SockchanError | undefined {
+    if (this.closed) return this.unknownChannel();
+    if (!this.canRead) return this.notOpenFor('reading');
+    return undefined;
+  }
+
+  private checkWrite(): SockchanError | undefined {
+    if (this.closed) return this.unknownChannel();
+    if (!this.canWrite) return this.notOpenFor('writing');
+    return undefined;
+  }
+
+  private ioError(op: 'reading' | 'writing' | 'flushing', cause: SockchanError): SockchanError {
+    const code = typeof cause.code === 'string' ? cause.code : 'EIO';
+    const text = cause.errorCode[0] === 'POSIX' ? (cause.errorCode[2] ?? errnoText(code)) : cause.message;
+    return new SockchanError(`error ${op} "${this.name}": ${text}`, {
+      code,
+      errorCode: cause.errorCode[0] === 'POSIX' ? cause.errorCode : ['POSIX', code, text],
+      cause,
+    });
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /**
+   * Tcl's `gets`: the next line without its end. `null` when there is no whole line: then `eof()`
+   * or `blocked()` says why. A last partial line before EOF is returned. Blocking mode waits.
+   */
+  gets(): Promise<string | null> {
+    const bad = this.checkRead();
+    if (bad !== undefined) return Promise.reject(bad);
+    if (this.readWaiters === undefined && this.conn === Conn.Open) {
+      const line = this.input.getLine();
+      if (line !== undefined) {
+        this.blockedFlag = false;
+        this.afterConsume();
+        if (line === null && this.input.decodeError !== undefined) return Promise.reject(this.decodeFailure());
+        return Promise.resolve(line);
+      }
+    }
+    return this.inputOp(() => this.input.getLine(), !this.blockingMode);
+  }
+
+  /**
+   * `gets` without waiting, synchronously: the next line when one is buffered, `null` at the end
+   * of input, `undefined` when a `gets` would have to wait (or report `blocked()`). A fast path for
+   * loops that drain buffered lines without a promise per line; then `await gets()` when it gives
+   * `undefined`. Throws what `gets` would reject with.
+   */
+  tryGets(): string | null | undefined {
+    const bad = this.checkRead();
+    if (bad !== undefined) throw bad;
+    if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
+    const line = this.input.getLine();
+    if (line === undefined) return undefined;
+    this.blockedFlag = false;
+    this.afterConsume();
+    if (line === null && this.input.decodeError !== undefined) throw this.decodeFailure();
+    return line;
+  }
+
+  /**
+   * Tcl's `read`: `numChars` characters, or everything until EOF. Nonblocking mode gives what is
+   * there. Characters are counted after decoding and translation.
+   */
+  read(numChars?: number): Promise<string> {
+    const bad = this.checkRead() ?? checkCount(numChars, 'numChars');
+    if (bad !== undefined) return Promise.reject(bad);
+    if (numChars === 0) return Promise.resolve('');
+    const wait = this.blockingMode;
+    return this.inputOp(() => {
+      const r = this.input.readChars(numChars, wait);
+      if (r === undefined) return undefined;
+      if (!wait) this.blockedFlag = !r[1];
+      return r[0];
+    }, !wait).then((s) => s ?? '');
+  }
+
+  /**
+   * Raw bytes: `numBytes` of them, or everything until EOF (nonblocking: what is there). They
+   * bypass the encoding and the translation (like `read` on a channel configured
+   * `-translation binary`, without reconfiguring); characters already decoded but unread are
+   * given back as their bytes first.
+   */
+  readBytes(numBytes?: number): Promise<Uint8Array> {
+    const bad = this.checkRead() ?? checkCount(numBytes, 'numBytes');
+    if (bad !== undefined) return Promise.reject(bad);
+    if (numBytes === 0) return Promise.resolve(EMPTY);
+    const wait = this.blockingMode;
+    return this.inputOp(() => {
+      const r = this.input.readBytes(numBytes, wait);
+      if (r === undefined) return undefined;
+      if (!wait) this.blockedFlag = !r[1];
+      return r[0];
+    }, !wait).then((b) => b ?? EMPTY);
+  }
+
+  /**
+   * Runs an input operation: at once when it can complete (or in nonblocking mode), otherwise
+   * when data arrives. `attempt` returns `undefined` for "needs more data".
+   */
+  private inputOp<T>(attempt: () => T | undefined, nonblocking: boolean): Promise<T | null> {
+    if (this.conn === Conn.Failed) return Promise.reject(this.ioError('reading', this.connectError as SockchanError));
+    if (nonblocking && this.readWaiters === undefined) {
+      if (this.conn === Conn.Connecting) {
+        this.blockedFlag = true;
+        return Promise.resolve(null);
+      }
+      const r = attempt();
+      this.afterConsume();
+      if (r === undefined) {
+        this.blockedFlag = !this.input.exhausted;
+        this.needMoreData = true;
+        const err = this.pendingReadError();
+        if (err !== undefined) return Promise.reject(err);
+        return Promise.resolve(null);
+      }
+      if (r === null) {
+        this.blockedFlag = false;
+        if (this.input.decodeError !== undefined) return Promise.reject(this.decodeFailure());
+      }
+      return Promise.resolve(r);
+    }
+    return new Promise<T | null>((resolve, reject) => {
+      const waiter: ReadWaiter = {
+        attempt: () => {
+          if (this.closed) {
+            reject(this.unknownChannel());
+            return true;
+          }
+          if (this.conn === Conn.Failed) {
+            reject(this.ioError('reading', this.connectError as SockchanError));
+            return true;
+          }
+          if (this.conn === Conn.Connecting) return false;
+          let r: T | null | undefined;
+          try {
+            r = attempt();
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+            return true;
+          }
+          if (r === undefined) {
+            const err = this.pendingReadError();
+            if (err !== undefined) {
+              reject(err);
+              return true;
+            }
+            return false;
+          }
+          this.blockedFlag = false;
+          if (r === null && this.input.decodeError !== undefined) {
+            reject(this.decodeFailure());
+            return true;
+          }
+          resolve(r);
+          return true;
+        },
+        reject,
+      };
+      (this.readWaiters ??= []).push(waiter);
+      this.serviceReads();
+    });
+  }
+
+  private decodeFailure(): SockchanError {
+    const cause = this.input.decodeError;
+    return new SockchanError(`error reading "${this.name}": ${errnoText('EILSEQ')}`, {
+      code: 'EILSEQ',
+      errorCode: ['POSIX', 'EILSEQ', errnoText('EILSEQ')],
+      cause,
+    });
+  }
+
+  /** A read error to report now (a stream error other than a reset), once. */
+  private pendingReadError(): SockchanError | undefined {
+    if (this.input.decodeError !== undefined) return this.decodeFailure();
+    const e = this.readError;
+    if (e === undefined) return undefined;
+    return this.ioError('reading', e);
+  }
+
+  /** Runs waiting input operations in order while they complete. */
+  private serviceReads(): void {
+    const waiters = this.readWaiters;
+    if (waiters === undefined) return;
+    while (waiters.length > 0) {
+      const head = waiters[0] as ReadWaiter;
+      if (!head.attempt()) break;
+      waiters.shift();
+    }
+    if (waiters.length === 0) this.readWaiters = undefined;
+    this.afterConsume();
+  }
+
+  /** Read on demand: resumes the stream once the buffered input is below the bound. */
+  private afterConsume(): void {
+    // A waiting read needs more than is buffered: it bounds memory by its own request, as in Tcl.
+    if (this.pausedByUs && (this.readWaiters !== undefined || this.input.rawBytes + this.input.bufferedChars <= this.readLimit() / 2)) {
+      this.pausedByUs = false;
+      this.stream?.resume();
+    }
+  }
+
+  private readLimit(): number {
+    return Math.max(256 * 1024, 4 * this.output.bufferSize);
+  }
+
+  /** @internal Called by the stream's data handler. */
+  onData(chunk: Buffer): void {
+    if (!this.canRead) return; // read side closed: discard
+    this.input.push(chunk);
+    this.needMoreData = false;
+    if (!this.pausedByUs && this.readWaiters === undefined && this.input.rawBytes + this.input.bufferedChars > this.readLimit()) {
+      this.pausedByUs = true;
+      this.stream?.pause();
+    }
+    if (this.readWaiters !== undefined) this.serviceReads();
+    if (this.readableHandler !== null) this.scheduleEvents();
+  }
+
+  /** @internal The stream ended (or a reset, which reads as EOF as in Tcl). */
+  onEnd(): void {
+    if (this.streamEnded) return;
+    this.streamEnded = true;
+    this.input.pushEnd();
+    this.needMoreData = false;
+    if (this.readWaiters !== undefined) this.serviceReads();
+    this.scheduleEvents();
+  }
+
+  /** @internal A stream error. */
+  onError(err: unknown): void {
+    const code = errnoCodeOf(err) ?? 'EIO';
+    if (code === 'ECONNRESET' && !this.streamEnded) {
+      // Tcl maps a reset on input to EOF; a write after it fails with the write error below.
+      this.writeErrorSticky ??= posixError('', 'EPIPE', err);
+      this.writeError ??= this.writeErrorSticky;
+      this.onEnd();
+      this.failOutputWaiters();
+      return;
+    }
+    const e = posixError('', code, err);
+    if (code === 'EPIPE' || this.isWriteSideError(code)) {
+      this.writeErrorSticky ??= e;
+      this.writeError ??= e;
+      this.failOutputWaiters();
+      this.onEnd();
+      return;
+    }
+    this.readError = e;
+    this.writeErrorSticky ??= e;
+    this.writeError ??= e;
+    this.failOutputWaiters();
+    if (this.readWaiters !== undefined) this.serviceReads();
+    this.scheduleEvents();
+  }
+
+  private isWriteSideError(code: string): boolean {
+    return code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
+  }
+
+  /** @internal The stream closed. */
+  onClose(): void {
+    this.onEnd();
+    if (this.stream !== undefined && this.stream.writableLength > 0) {
+      this.writeErrorSticky ??= posixError('', 'EPIPE');
+    }
+    this.failOutputWaiters();
+  }
+
+  /** @internal The stream drained its write queue. */
+  onDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = undefined;
+    settleAll(waiters);
+    if (this.writableHandler !== null) this.scheduleEvents();
+  }
+
+  private failOutputWaiters(): void {
+    const err = this.writeErrorSticky ?? posixError('', 'EPIPE');
+    const waiters = this.drainWaiters;
+    this.drainWaiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w.reject(err);
+  }
+
+  /** Tcl's `eof`: true once an input operation hit the end of the input. Sticky. */
+  eof(): boolean {
+    if (this.closed) throw this.unknownChannel();
+    return this.input.eof;
+  }
+
+  /** Tcl's `fblocked`: the last input operation stopped for lack of data (nonblocking mode). */
+  blocked(): boolean {
+    if (this.closed) throw this.unknownChannel();
+    return this.blockedFlag;
+  }
+
+  /**
+   * Tcl's `chan pending`: bytes of buffered input (decoded characters count one each), or bytes
+   * written but not yet handed to the kernel (this channel's buffer and the stream's queue).
+   */
+  pending(which: 'input' | 'output'): number {
+    if (this.closed) throw this.unknownChannel();
+    if (which === 'input') return this.canRead ? this.input.pendingInput : -1;
+    if (which === 'output') {
+      if (!this.canWrite) return -1;
+      return this.output.bytes + this.preconnectBytes + (this.stream?.writableLength ?? 0);
+    }
+    throw new SockchanError(`bad option "${String(which)}": must be input or output`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /**
+   * Tcl's `puts`: writes text (translated and encoded) or bytes (as they are), then a newline
+   * unless `nonewline`. Buffering decides when bytes go out. Blocking mode waits only while the
+   * stream's queue is full (backpressure); nonblocking mode never waits.
+   */
+  puts(data: string | Uint8Array, opts?: { nonewline?: boolean }): Promise<void> {
+    const bad = this.checkWrite();
+    if (bad !== undefined) return Promise.reject(bad);
+    try {
+      this.write(data, opts?.nonewline !== true);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (this.blockingMode && this.stream !== undefined && this.stream.writableNeedDrain) return this.waitDrain('writing');
+    return RESOLVED;
+  }
+
+  /**
+   * `puts` without a promise, synchronously (like `stream.write`): buffers or sends as `puts`
+   * does and returns `false` when the stream's queue is full and a blocking writer should wait
+   * (`await flush()`) before writing more. Throws what `puts` would reject with.
+   */
+  tryPuts(data: string | Uint8Array, opts?: { nonewline?: boolean }): boolean {
+    const bad = this.checkWrite();
+    if (bad !== undefined) throw bad;
+    this.write(data, opts?.nonewline !== true);
+    return this.stream === undefined || !this.stream.writableNeedDrain;
+  }
+
+  /** Shared by puts and tryPuts: buffers `data` and sends what the buffering mode says. */
+  private write(data: string | Uint8Array, newline: boolean): void {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new SockchanError('puts: data must be a string or a Uint8Array', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+    }
+    const out = this.output.write(data, newline);
+    if (out !== undefined) {
+      const err = this.takeWriteError('writing');
+      if (err !== undefined) throw err;
+      this.send(out);
+    } else if (this.output.hasFullBuffer) {
+      const err = this.takeWriteError('writing');
+      if (err !== undefined) throw err;
+      if (this.output.bytes >= FULL_BATCH_LIMIT) {
+        // Enough for one big write now (and a bound on what a promise chain can pile up).
+        const full = this.output.takeFull();
+        if (full !== undefined) this.send(full);
+      } else if (!this.fullScheduled) {
+        this.fullScheduled = true;
+        process.nextTick(sendFullBuffers, this);
+      }
+    }
+  }
+
+  /**
+   * Tcl's `flush`: sends everything buffered. Blocking mode resolves once the bytes are handed to
+   * the kernel (waiting for an async connect first); nonblocking mode returns at once.
+   */
+  flush(): Promise<void> {
+    const bad = this.checkWrite();
+    if (bad !== undefined) return Promise.reject(bad);
+    if (this.conn === Conn.Failed) return Promise.reject(this.ioError('flushing', this.connectError as SockchanError));
+    const err = this.takeWriteError('flushing');
+    if (err !== undefined) return Promise.reject(err);
+    const out = this.output.takeAll();
+    if (!this.blockingMode) {
+      if (out !== undefined) this.send(out);
+      return RESOLVED;
+    }
+    if (this.conn === Conn.Connecting) {
+      if (out !== undefined) this.send(out);
+      return this.waitConnect().then(() => this.flush());
+    }
+    return this.sendAndWait(out, 'flushing');
+  }
+
+  /** Reports a pending write failure once (Tcl's unreported error), with the op's prefix. */
+  private takeWriteError(op: 'writing' | 'flushing'): SockchanError | undefined {
+    const e = this.writeError ?? (this.stream?.destroyed === true && this.stream.writable === false ? this.writeErrorSticky : undefined);
+    if (e === undefined) return undefined;
+    this.writeError = undefined;
+    return this.ioError(op, e);
+  }
+
+  /** Hands bytes to the stream (or queues them while connecting). */
+  private send(buf: Buffer): void {
+    const s = this.stream;
+    if (s === undefined) {
+      if (this.conn === Conn.Connecting) {
+        (this.preconnect ??= []).push(buf);
+        this.preconnectBytes += buf.length;
+      }
+      return;
+    }
+    if (s.destroyed || s.writableEnded) {
+      this.writeErrorSticky ??= posixError('', 'EPIPE');
+      this.writeError ??= this.writeErrorSticky;
+      return;
+    }
+    s.write(buf);
+  }
+
+  /**
+   * @internal Sends the whole buffers that filled during this turn, in one write: the peer sees
+   * what Tcl's full buffering sends, without one write per buffer.
+   */
+  sendFullBuffers(): void {
+    this.fullScheduled = false;
+    if (!this.canWrite && !this.closed) return;
+    const out = this.output.takeFull();
+    if (out !== undefined) this.send(out);
+  }
+
+  /** Sends `out` (if any) and resolves once everything written so far reached the kernel. */
+  private sendAndWait(out: Buffer | undefined, op: 'flushing' | 'writing'): Promise<void> {
+    const s = this.stream;
+    if (s === undefined) return RESOLVED;
+    if (out === undefined && s.writableLength === 0) return RESOLVED;
+    if (s.destroyed || s.writableEnded) {
+      const e = this.writeErrorSticky ?? posixError('', 'EPIPE');
+      this.writeError = undefined;
+      return Promise.reject(this.ioError(op, e));
+    }
+    if (out !== undefined) {
+      s.write(out);
+      // Written through to the kernel at once (the usual case on a socket): nothing to wait for.
+      if (s.writableLength === 0 && !s.destroyed) return RESOLVED;
+    }
+    return new Promise<void>((resolve, reject) => {
+      s.write(EMPTY, (err) => {
+        if (err === undefined || err === null) {
+          resolve();
+          return;
+        }
+        const e = this.writeErrorSticky ?? posixError('', errnoCodeOf(err) ?? 'EPIPE', err);
+        this.writeError = undefined;
+        reject(this.ioError(op, e));
+      });
+    });
+  }
+
+  private waitDrain(op: 'writing' | 'flushing'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      (this.drainWaiters ??= []).push({
+        resolve,
+        reject: (err: unknown) => {
+          this.writeError = undefined;
+          reject(this.ioError(op, err instanceof SockchanError ? err : posixError('', 'EPIPE', err)));
+        },
+      });
+    });
+  }
+
+  private waitConnect(): Promise<void> {
+    if (this.conn !== Conn.Connecting) return RESOLVED;
+    return new Promise<void>((resolve, reject) => {
+      (this.connectWaiters ??= []).push({ resolve, reject });
+    });
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Tcl's `close`: flushes, then closes. `'write'` half-closes (flush, then FIN; the channel
+   * stays readable); `'read'` closes the input side. Idempotent: closing a closed channel does
+   * nothing. Nonblocking mode resolves at once and still delivers every queued byte.
+   */
+  close(direction?: 'read' | 'write'): Promise<void> {
+    if (this.closed) {
+      if (direction === undefined) return RESOLVED;
+      return Promise.reject(this.unknownChannel());
+    }
+    if (direction !== undefined) {
+      if (direction !== 'read' && direction !== 'write') {
+        return Promise.reject(
+          new SockchanError(`bad direction "${String(direction)}": must be read or write`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] }),
+        );
+      }
+      return direction === 'write' ? this.closeWrite() : this.closeRead();
+    }
+    return this.closeAll();
+  }
+
+  private halfCloseError(): SockchanError {
+    return new SockchanError('Half-close of write-side not possible, side not opened or already closed', {
+      code: 'ERR_SOCKCHAN_NOT_OPEN',
+      errorCode: ['NONE'],
+    });
+  }
+
+  private closeWrite(): Promise<void> {
+    if (!this.canWrite || this.writeHalfClosed) return Promise.reject(this.halfCloseError());
+    if (!this.canRead) return this.closeAll();
+    this.writeHalfClosed = true;
+    const tail = this.collectTail();
+    this.canWrite = false;
+    if (this.conn === Conn.Failed) return RESOLVED;
+    const finish = (): Promise<void> => {
+      const s = this.stream;
+      if (s === undefined) return RESOLVED;
+      if (tail !== undefined) this.send(tail);
+      const err = this.takeWriteError('writing');
+      if (!s.destroyed && !s.writableEnded) s.end();
+      if (err !== undefined) return Promise.reject(new SockchanError(err.message.replace(/^error writing "[^"]*": /, ''), { code: err.code, errorCode: err.errorCode, cause: err }));
+      return this.blockingMode ? waitFinish(s) : RESOLVED;
+    };
+    if (this.conn === Conn.Connecting) {
+      const p = this.waitConnect().then(finish);
+      if (!this.blockingMode) {
+        p.catch(() => undefined);
+        return RESOLVED;
+      }
+      return p;
+    }
+    return finish();
+  }
+
+  private closeRead(): Promise<void> {
+    if (!this.canRead) {
+      return Promise.reject(
+        new SockchanError('Half-close of read-side not possible, side not opened or already closed', { code: 'ERR_SOCKCHAN_NOT_OPEN', errorCode: ['NONE'] }),
+      );
+    }
+    if (!this.canWrite) return this.closeAll();
+    this.canRead = false;
+    this.input.clear();
+    this.readableHandler = null;
+    const waiters = this.readWaiters;
+    this.readWaiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w.reject(this.notOpenFor('reading'));
+    if (this.pausedByUs) {
+      this.pausedByUs = false;
+      this.stream?.resume();
+    }
+    return RESOLVED;
+  }
+
+  /** Output eofchar and encoder end are added once, when the write side closes. */
+  private collectTail(): Buffer | undefined {
+    if (!this.canWrite) return undefined;
+    const buffered = this.output.takeAll();
+    const tail = this.output.finish();
+    if (buffered === undefined) return tail;
+    if (tail === undefined) return buffered;
+    return Buffer.concat([buffered, tail]);
+  }
+
+  private closeAll(): Promise<void> {
+    const tail = this.conn === Conn.Failed ? undefined : this.collectTail();
+    const blocking = this.blockingMode;
+    const wasWritable = this.canWrite;
+    this.closed = true;
+    this.canRead = false;
+    this.canWrite = false;
+    openNames.delete(this.name);
+    this.readableHandler = null;
+    this.writableHandler = null;
+    const readers = this.readWaiters;
+    this.readWaiters = undefined;
+    if (readers !== undefined) for (const w of readers) w.reject(this.unknownChannel());
+    if (this.conn === Conn.Failed) return RESOLVED;
+    if (this.conn === Conn.Connecting) {
+      // Delivered once connected (nonblocking); a blocking close waits for the connect.
+      if (tail !== undefined) {
+        (this.preconnect ??= []).push(tail);
+        this.preconnectBytes += tail.length;
+      }
+      const p = new Promise<void>((resolve) => {
+        (this.connectWaiters ??= []).push({ resolve, reject: () => resolve() });
+      }).then(() => {
+        const s = this.stream;
+        if (s === undefined) return;
+        return endAndDestroy(s, blocking);
+      });
+      // Tcl: a close during the connect is silent and does not wait for it.
+      p.catch(() => undefined);
+      return RESOLVED;
+    }
+    const s = this.stream as StreamWithChannel;
+    const reported = wasWritable ? this.writeError : undefined;
+    this.writeError = undefined;
+    if (tail !== undefined && reported === undefined) this.send(tail);
+    const done = endAndDestroy(s, blocking);
+    if (reported !== undefined) {
+      done.catch(() => undefined);
+      const text = reported.errorCode[2] ?? reported.message;
+      return Promise.reject(new SockchanError(text, { code: reported.code, errorCode: reported.errorCode, cause: reported }));
+    }
+    if (!blocking) {
+      done.catch(() => undefined);
+      return RESOLVED;
+    }
+    return done.catch((err: unknown) => {
+      const e = err instanceof SockchanError ? err : posixError('', errnoCodeOf(err) ?? 'EPIPE', err);
+      throw new SockchanError(e.errorCode[2] ?? e.message, { code: e.code, errorCode: e.errorCode, cause: err });
+    });
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Tcl's `chan event readable`: `handler` runs while input is buffered or EOF was seen
+   * (level-triggered; EOF is sticky). After a `gets`/`read` reported `blocked()` on a partial line
+   * or character, it waits for new bytes. A handler returning a promise is not run again until it
+   * settles. `null` removes it.
+   */
+  onReadable(handler: ChannelEventHandler | null): void {
+    if (this.closed) throw this.unknownChannel();
+    if (!this.canRead && handler !== null) {
+      throw new SockchanError('channel is not readable', { code: 'ERR_SOCKCHAN_NOT_OPEN', errorCode: ['NONE'] });
+    }
+    this.readableHandler = handler;
+    this.scheduleEvents();
+  }
+
+  /**
+   * Tcl's `chan event writable`: `handler` runs while output can be accepted without waiting, and
+   * once when an async connect succeeded or failed. Same promise rule as {@link onReadable}.
+   */
+  onWritable(handler: ChannelEventHandler | null): void {
+    if (this.closed) throw this.unknownChannel();
+    if (!this.canWrite && handler !== null) {
+      throw new SockchanError('channel is not writable', { code: 'ERR_SOCKCHAN_NOT_OPEN', errorCode: ['NONE'] });
+    }
+    this.writableHandler = handler;
+    this.scheduleEvents();
+  }
+
+  private readableNow(): boolean {
+    if (!this.canRead || this.conn === Conn.Connecting) return false;
+    if (this.conn === Conn.Failed) return false;
+    if (this.input.exhausted || this.streamEnded || this.readError !== undefined) return true;
+    return this.input.hasBufferedInput && !this.needMoreData;
+  }
+
+  private writableNow(): boolean {
+    if (!this.canWrite) return false;
+    if (this.connectOutcomePending) return true;
+    if (this.conn !== Conn.Open) return false;
+    const s = this.stream;
+    return s !== undefined && !s.writableNeedDrain && !s.destroyed;
+  }
+
+  private scheduleEvents(): void {
+    if (this.eventScheduled || this.closed) return;
+    const r = this.readableHandler !== null && !this.readableRunning && this.readableNow();
+    const w = this.writableHandler !== null && !this.writableRunning && this.writableNow();
+    if (!r && !w) return;
+    this.eventScheduled = true;
+    setImmediate(runEvents, this);
+  }
+
+  /** @internal One turn of the event loop: runs the handlers whose condition holds. */
+  runEvents(): void {
+    this.eventScheduled = false;
+    if (this.closed) return;
+    const rh = this.readableHandler;
+    if (rh !== null && !this.readableRunning && this.readableNow()) this.invoke(rh, true);
+    const wh = this.writableHandler;
+    if (!this.closed && wh !== null && wh === this.writableHandler && !this.writableRunning && this.writableNow()) {
+      if (this.connectOutcomePending) this.connectOutcomePending = false;
+      this.invoke(wh, false);
+    }
+    this.scheduleEvents();
+  }
+
+  private invoke(handler: ChannelEventHandler, readable: boolean): void {
+    let result: unknown;
+    try {
+      result = handler(this);
+    } catch (err) {
+      this.handlerFailed(err, readable);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+      if (readable) this.readableRunning = true;
+      else this.writableRunning = true;
+      (result as Promise<unknown>).then(
+        () => this.handlerSettled(readable),
+        (err: unknown) => {
+          this.handlerSettled(readable);
+          this.handlerFailed(err, readable);
+        },
+      );
+    }
+  }
+
+  private handlerSettled(readable: boolean): void {
+    if (readable) this.readableRunning = false;
+    else this.writableRunning = false;
+    this.scheduleEvents();
+  }
+
+  /**
+   * A handler threw: reported on stderr like Tcl's default background error handler, and the
+   * handler is removed (Tcl keeps it, which loops forever when the error repeats).
+   */
+  private handlerFailed(err: unknown, readable: boolean): void {
+    if (readable) this.readableHandler = null;
+    else this.writableHandler = null;
+    process.stderr.write(`${this.name} ${readable ? 'readable' : 'writable'} handler: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  /** Lines until EOF (waits in either mode; a last partial line is included). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
+    for (;;) {
+      const bad = this.checkRead();
+      if (bad !== undefined) throw bad;
+      let line: string | null;
+      const now = this.readWaiters === undefined && this.conn === Conn.Open ? this.input.getLine() : undefined;
+      if (now !== undefined) {
+        this.afterConsume();
+        line = now;
+      } else {
+        line = await this.inputOp(() => this.input.getLine(), false);
+      }
+      if (line === null) return;
+      yield line;
+    }
+  }
+
+  // ---------------------------------------------------------------- configure
+
+  /** Tcl's full option listing: generic options, then the driver's listed ones. */
+  configure(): ChannelOptions & Record<string, unknown>;
+  /** One option's value; `name` with or without its dash, a unique prefix accepted. */
+  configure(name: string): unknown;
+  /** Sets options (applied in order; on a bad value, the earlier ones stay applied, as in Tcl). */
+  configure(settings: ChannelSettings & Record<string, unknown>): void;
+  configure(arg?: string | (ChannelSettings & Record<string, unknown>)): unknown {
+    if (this.closed) throw this.unknownChannel();
+    if (arg === undefined) {
+      const all: Record<string, unknown> = {};
+      for (const n of GENERIC_OPTION_NAMES) all[n] = this.getGeneric(n);
+      for (const d of this.driverOptions()) if (d.listed) all[d.name] = this.getDriverOption(d.name);
+      return all;
+    }
+    if (typeof arg === 'string') {
+      const g = matchGenericOption(arg);
+      if (g !== undefined) return this.getGeneric(g);
+      const word = optionWord(arg);
+      if (word === 'profile') return this.profileName;
+      const d = matchUniquePrefix(word, this.driverOptions().map((o) => o.name));
+      if (d !== undefined) return this.getDriverOption(d);
+      throw badOptionError(arg, this.getOptionNames());
+    }
+    if (typeof arg !== 'object' || arg === null) throw badOptionError(String(arg), this.getOptionNames());
+    for (const [key, value] of Object.entries(arg)) {
+      if (value === undefined) continue;
+      const word = optionWord(key);
+      const g = matchGenericOption(word);
+      if (g !== undefined) {
+        this.setGeneric(g, value);
+        continue;
+      }
+      if (word === 'profile') {
+        this.setProfile(parseProfile(value as string));
+        continue;
+      }
+      const settable = this.driverOptions().filter((o) => o.settable).map((o) => o.name);
+      const d = matchUniquePrefix(word, settable);
+      if (d === undefined) throw badOptionError(key, this.setOptionNames());
+      this.setDriverOption(d, value);
+    }
+    return undefined;
+  }
+
+  private getOptionNames(): string[] {
+    return [...GENERIC_OPTION_NAMES, ...this.driverOptions().filter((o) => o.namedOnGet).map((o) => o.name)];
+  }
+
+  private setOptionNames(): string[] {
+    return [...GENERIC_OPTION_NAMES, ...this.driverOptions().filter((o) => o.settable).map((o) => o.name)];
+  }
+
+  private getGeneric(name: (typeof GENERIC_OPTION_NAMES)[number]): unknown {
+    switch (name) {
+      case 'blocking':
+        return this.blockingMode;
+      case 'buffering':
+        return this.output.buffering;
+      case 'buffersize':
+        return this.output.bufferSize;
+      case 'encoding':
+        return this.encodingName;
+      case 'eofchar':
+        return [this.input.eofChar, this.output.eofChar];
+      case 'translation':
+        return [this.inTranslation, this.output.translation];
+    }
+  }
+
+  private setGeneric(name: (typeof GENERIC_OPTION_NAMES)[number], value: unknown): void {
+    switch (name) {
+      case 'blocking':
+        this.blockingMode = parseBlocking(value as string);
+        if (this.readWaiters !== undefined) this.serviceReads();
+        this.scheduleEvents();
+        return;
+      case 'buffering':
+        this.output.buffering = parseBuffering(String(value));
+        return;
+      case 'buffersize':
+        this.output.bufferSize = parseBuffersize(value as string);
+        return;
+      case 'encoding':
+        this.setEncoding(String(value));
+        return;
+      case 'eofchar': {
+        const [i, o] = parseEofcharValue(value as string);
+        this.input.setEofChar(i);
+        this.output.eofChar = o;
+        return;
+      }
+      case 'translation': {
+        const [i, o] = splitTranslationValue(value as string);
+        if (i !== '') this.setInTranslation(parseTranslationWord(i));
+        if (o !== '') this.setOutTranslation(parseTranslationWord(o));
+        return;
+      }
+    }
+  }
+
+  private setEncoding(name: string): void {
+    const canonical = name === '' ? 'binary' : resolveEncodingName(name);
+    if (canonical === this.encodingName) return;
+    this.encodingName = canonical;
+    this.input.setDecoder(this.newDecoder());
+    this.input.tclUtf8Hold = canonical === 'utf-8';
+    this.output.setEncoder(canonical, () => createEncoder(canonical, { profile: this.profileName }));
+  }
+
+  private setProfile(profile: ChannelProfile): void {
+    if (profile === this.profileName) return;
+    this.profileName = profile;
+    const enc = this.encodingName;
+    this.input.setDecoder(this.newDecoder());
+    this.output.setEncoder(enc, () => createEncoder(enc, { profile }));
+  }
+
+  private setInTranslation(t: Translation): void {
+    if (t === 'binary') {
+      this.setEncoding('binary');
+      this.input.setEofChar('');
+      this.inTranslation = 'lf';
+      this.input.setTranslation('lf');
+      return;
+    }
+    this.inTranslation = t;
+    this.input.setTranslation(t);
+  }
+
+  private setOutTranslation(t: Translation): void {
+    if (t === 'binary') {
+      this.setEncoding('binary');
+      this.output.eofChar = '';
+      this.output.translation = 'lf';
+      return;
+    }
+    this.output.translation = t === 'auto' ? this.outTranslationDefault : t;
+  }
+}
+
+function checkCount(n: number | undefined, what: string): SockchanError | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    return new SockchanError(`expected non-negative integer but got "${String(n)}"`, {
+      code: 'ERR_SOCKCHAN_BAD_VALUE',
+      errorCode: ['TCL', 'VALUE', 'NUMBER'],
+      cause: what,
+    });
+  }
+  return undefined;
+}
+
+function settleAll(waiters: Waiter[] | undefined): void {
+  if (waiters === undefined) return;
+  for (const w of waiters) w.resolve();
+}
+
+/** Ends the stream after its queued writes and destroys it once they are done. */
+function endAndDestroy(s: Duplex, blocking: boolean): Promise<void> {
+  const p = new Promise<void>((resolve, reject) => {
+    if (s.destroyed) {
+      resolve();
+      return;
+    }
+    let settled = false;
+    const done = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      s.off('finish', onFinish);
+      s.off('error', onErr);
+      s.off('close', onCloseEv);
+      if (!s.destroyed) s.destroy();
+      if (err !== undefined) reject(err instanceof Error ? err : posixError('', errnoCodeOf(err) ?? 'EPIPE', err));
+      else resolve();
+    };
+    const onFinish = (): void => done();
+    const onErr = (err: unknown): void => done(err);
+    const onCloseEv = (): void => done(s.writableFinished ? undefined : posixError('', 'EPIPE'));
+    s.once('finish', onFinish);
+    s.once('error', onErr);
+    s.once('close', onCloseEv);
+    if (!s.writableEnded) s.end();
+    else if (s.writableFinished) done();
+  });
+  void blocking;
+  return p;
+}
+
+function waitFinish(s: Duplex): Promise<void> {
+  if (s.writableFinished || s.destroyed) return RESOLVED;
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      s.off('finish', done);
+      s.off('close', done);
+      resolve();
+    };
+    s.once('finish', done);
+    s.once('close', done);
+  });
+}
+
+/** Creates the decoder on first use (idle channels allocate none); no closures per channel. */
+class LazyDecoder implements StreamDecoder {
+  private real: StreamDecoder | undefined = undefined;
+  constructor(
+    private readonly encoding: string,
+    private readonly profile: ChannelProfile,
+  ) {}
+  private get decoder(): StreamDecoder {
+    return (this.real ??= createDecoder(this.encoding, { profile: this.profile }));
+  }
+  decode(chunk: Uint8Array): string {
+    return this.decoder.decode(chunk);
+  }
+  end(): string {
+    return this.decoder.end();
+  }
+  get pending(): number {
+    return this.real === undefined ? 0 : this.real.pending;
+  }
+  get error(): Error | undefined {
+    return this.real === undefined ? undefined : this.real.error;
+  }
+  clone(): StreamDecoder {
+    return this.real === undefined ? new LazyDecoder(this.encoding, this.profile) : this.real.clone();
+  }
+  reset(): void {
+    this.real?.reset();
+  }
+}
+
+// Module-level stream handlers (no closure per channel): the stream carries its channel.
+function onStreamData(this: StreamWithChannel, chunk: Buffer | string): void {
+  this[kChannel]?.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+}
+function onStreamEnd(this: StreamWithChannel): void {
+  this[kChannel]?.onEnd();
+}
+function onStreamError(this: StreamWithChannel, err: unknown): void {
+  this[kChannel]?.onError(err);
+}
+function onStreamClose(this: StreamWithChannel): void {
+  this[kChannel]?.onClose();
+}
+function onStreamDrain(this: StreamWithChannel): void {
+  this[kChannel]?.onDrain();
+}
+function sendFullBuffers(ch: Channel): void {
+  ch.sendFullBuffers();
+}
+function runEvents(ch: Channel): void {
+  ch.runEvents();
+}

@@ -1,0 +1,267 @@
+import type { Buffering, OutputTranslation } from './options.js';
+
+/**
+ * The output side of a channel, with no I/O: text or bytes go in, and the bytes to hand to the
+ * stream now come out, as Tcl's buffering decides. Only `\n` is translated (`lf`, `cr`, `crlf`);
+ * text is then encoded; `full` buffering counts bytes after translation and encoding and sends
+ * whole buffers as they fill; `line` sends the whole buffer when a write contains `\n`; `none`
+ * sends every write at once. At close, the encoder's end (an ISO-2022 return escape) and the
+ * output eofchar are added.
+ */
+
+/** The streaming encoder an {@link OutputBuffer} needs (`Encoder` of `@sockchan/encodings`). */
+export interface StreamEncoder {
+  /** Encodes text; a lone high surrogate at the end may be held. */
+  encode(text: string): Uint8Array;
+  /** End of output: held state, and the return-to-initial escape of stateful encodings. */
+  end(): Uint8Array;
+  /** Set (strict profile) when a character could not be encoded. */
+  readonly error: Error | undefined;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const EMPTY = Buffer.alloc(0);
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+const LF_TEXT = '\n';
+const CRLF_TEXT = '\r\n';
+const CR_TEXT = '\r';
+
+/** Output translation, encoding and buffering (see the module comment). */
+export class OutputBuffer {
+  /** Encoded pieces, in order, before `text`. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /**
+   * Translated text not encoded yet (only text a fast path encodes exactly); it follows `chunks`.
+   * Small writes are joined as a string and encoded once per buffer, not once per write.
+   */
+  private text = '';
+  private textBytes = 0;
+  /** The encoder may hold a high surrogate: the fast paths must not overtake it. */
+  private encoderHolds = false;
+  /** How Node's own encoder can produce exactly Tcl's bytes for this encoding (see `fastPathOf`). */
+  private fast: FastPath;
+  private encoderInstance: StreamEncoder | undefined;
+  private readonly makeEncoder: () => StreamEncoder;
+
+  translation: OutputTranslation;
+  buffering: Buffering;
+  bufferSize: number;
+  /** Output eofchar written at close, `''` for none. */
+  eofChar = '';
+
+  constructor(
+    encoding: string,
+    makeEncoder: () => StreamEncoder,
+    translation: OutputTranslation = 'crlf',
+    buffering: Buffering = 'full',
+    bufferSize = 4096,
+  ) {
+    this.makeEncoder = makeEncoder;
+    this.fast = fastPathOf(encoding);
+    this.translation = translation;
+    this.buffering = buffering;
+    this.bufferSize = bufferSize;
+  }
+
+  /** Bytes buffered (after translation and encoding), not yet given out. */
+  get bytes(): number {
+    return this.chunkBytes + this.textBytes;
+  }
+
+  /** The encoder, created on first use (idle channels allocate none). */
+  get encoder(): StreamEncoder {
+    return (this.encoderInstance ??= this.makeEncoder());
+  }
+
+  /** Installs a new encoder (encoding change); what was written so far keeps its bytes. */
+  setEncoder(encoding: string, makeEncoder: () => StreamEncoder): void {
+    this.sealText();
+    this.encoderInstance = makeEncoder();
+    this.fast = fastPathOf(encoding);
+    this.encoderHolds = false;
+  }
+
+  /**
+   * Adds a write (`puts`): text is translated and encoded, bytes are taken as they are; `newline`
+   * appends the translated end of line. Returns everything buffered when the buffering mode sends
+   * at once (`none`, or `line` and the write has a newline); otherwise `undefined`: whole buffers
+   * are then taken with {@link takeFull}.
+   */
+  write(data: string | Uint8Array, newline: boolean): Buffer | undefined {
+    let hasLf = newline;
+    if (typeof data === 'string') {
+      if (data.length > 0) {
+        if (data.indexOf('\n') >= 0) {
+          hasLf = true;
+          this.addText(this.translateText(data));
+        } else {
+          this.addText(data);
+        }
+      }
+    } else {
+      if (!hasLf && this.buffering === 'line' && data.indexOf(10) >= 0) hasLf = true;
+      if (data.length > 0) this.addBytes(asBuffer(data));
+    }
+    if (newline) this.addText(this.translation === 'lf' ? LF_TEXT : this.translation === 'crlf' ? CRLF_TEXT : CR_TEXT);
+    if (this.buffering === 'none' || (this.buffering === 'line' && hasLf)) return this.takeAll();
+    return undefined;
+  }
+
+  /** True when at least one whole buffer is waiting. */
+  get hasFullBuffer(): boolean {
+    return this.chunkBytes + this.textBytes >= this.bufferSize;
+  }
+
+  /** The whole buffers waiting (a multiple of `bufferSize` bytes), or `undefined`. */
+  takeFull(): Buffer | undefined {
+    const total = this.bytes;
+    if (total < this.bufferSize) return undefined;
+    return this.take(total - (total % this.bufferSize));
+  }
+
+  /** Everything buffered (for flush), or `undefined` when empty. */
+  takeAll(): Buffer | undefined {
+    return this.bytes === 0 ? undefined : this.take(this.bytes);
+  }
+
+  /** The final bytes at close: the encoder's end and the output eofchar (Tcl writes it raw). */
+  finish(): Buffer | undefined {
+    if (this.encoderInstance !== undefined) {
+      const tail = this.encoderInstance.end();
+      if (tail.length > 0) this.addBytes(asBuffer(tail));
+    }
+    if (this.eofChar !== '') this.addBytes(Buffer.from([this.eofChar.charCodeAt(0) & 0xff]));
+    return this.takeAll();
+  }
+
+  /** Discards what is buffered (a failed connect). */
+  discard(): void {
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.text = '';
+    this.textBytes = 0;
+  }
+
+  private translateText(text: string): string {
+    switch (this.translation) {
+      case 'lf':
+        return text;
+      case 'crlf':
+        return text.replace(/\n/g, '\r\n');
+      case 'cr':
+        return text.replace(/\n/g, '\r');
+    }
+  }
+
+  private addText(text: string): void {
+    const fast = this.fast;
+    if (fast !== undefined && !this.encoderHolds && fast.ok(text)) {
+      this.text += text;
+      this.textBytes += fast.enc === 'latin1' ? text.length : Buffer.byteLength(text, 'utf8');
+      return;
+    }
+    this.sealText();
+    const out = asBuffer(this.encoder.encode(text));
+    const last = text.charCodeAt(text.length - 1);
+    this.encoderHolds = last >= 0xd800 && last <= 0xdbff;
+    if (out.length > 0) this.pushChunk(out);
+  }
+
+  private addBytes(buf: Buffer): void {
+    this.sealText();
+    this.pushChunk(buf);
+  }
+
+  private pushChunk(buf: Buffer): void {
+    this.chunks.push(buf);
+    this.chunkBytes += buf.length;
+  }
+
+  /** Encodes the pending text into a chunk. */
+  private sealText(): void {
+    if (this.textBytes === 0) return;
+    const enc = (this.fast as FastPathSpec).enc;
+    const buf = Buffer.from(this.text, enc);
+    this.text = '';
+    this.textBytes = 0;
+    this.pushChunk(buf);
+  }
+
+  /** Takes the first `n` buffered bytes as one Buffer. */
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    this.sealText();
+    const chunks = this.chunks;
+    if (n === this.chunkBytes) {
+      this.chunkBytes = 0;
+      if (chunks.length === 1) {
+        const only = chunks[0] as Buffer;
+        chunks.length = 0;
+        return only;
+      }
+      const all = Buffer.concat(chunks, n);
+      chunks.length = 0;
+      return all;
+    }
+    const parts: Buffer[] = [];
+    let left = n;
+    let i = 0;
+    while (left > 0) {
+      const c = chunks[i] as Buffer;
+      if (c.length <= left) {
+        parts.push(c);
+        left -= c.length;
+        i++;
+      } else {
+        parts.push(c.subarray(0, left));
+        chunks[i] = c.subarray(left);
+        left = 0;
+      }
+    }
+    chunks.splice(0, i);
+    this.chunkBytes -= n;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n);
+  }
+}
+
+/** A Node encoding that gives exactly Tcl's bytes for text that passes `ok`. */
+interface FastPathSpec {
+  readonly enc: 'utf8' | 'latin1';
+  ok(text: string): boolean;
+}
+type FastPath = FastPathSpec | undefined;
+
+// eslint-disable-next-line no-control-regex -- a range test that starts at U+0000
+const NON_LATIN1 = /[^\u0000-\u00ff]/;
+// eslint-disable-next-line no-control-regex -- a range test that starts at U+0000
+const NON_ASCII = /[^\u0000-\u007f]/;
+const ALWAYS: FastPathSpec = { enc: 'latin1', ok: () => true };
+const UTF8: FastPathSpec = { enc: 'utf8', ok: (t) => !SURROGATE.test(t) };
+const LATIN1: FastPathSpec = { enc: 'latin1', ok: (t) => !NON_LATIN1.test(t) };
+const ASCII: FastPathSpec = { enc: 'latin1', ok: (t) => !NON_ASCII.test(t) };
+
+/**
+ * Encodings whose Tcl bytes Node produces itself: `binary` is the low 8 bits of each character
+ * (Node's `latin1`); `utf-8` matches for text without surrogates (Tcl writes a lone surrogate as
+ * its own 3-byte form, Node as U+FFFD); `iso8859-1` and `ascii` match for text inside their range
+ * (other characters become `?` in Tcl, so such text goes to the real encoder).
+ */
+function fastPathOf(encoding: string): FastPath {
+  switch (encoding) {
+    case 'binary':
+      return ALWAYS;
+    case 'utf-8':
+      return UTF8;
+    case 'iso8859-1':
+      return LATIN1;
+    case 'ascii':
+      return ASCII;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OutputBuffer } from '../src/index.js';
+import type { StreamEncoder } from '../src/index.js';
+
+/** The pure output layer: translation, encoding fast paths, Tcl's buffering modes. */
+
+/** An encoder that must not be needed (the fast paths cover these tests) unless asked. */
+const latin1Encoder = (): StreamEncoder => ({
+  encode: (t) => Buffer.from(Array.from(t, (c) => (c.charCodeAt(0) > 0xff ? 0x3f : c.charCodeAt(0)))),
+  end: () => Buffer.alloc(0),
+  error: undefined,
+});
+
+function drain(out: OutputBuffer, writes: [string | Uint8Array, boolean][]): { sent: Buffer[]; rest: Buffer } {
+  const sent: Buffer[] = [];
+  for (const [data, nl] of writes) {
+    const now = out.write(data, nl);
+    if (now !== undefined) sent.push(now);
+    const full = out.takeFull();
+    if (full !== undefined) sent.push(full);
+  }
+  return { sent, rest: out.takeAll() ?? Buffer.alloc(0) };
+}
+
+describe('OutputBuffer', () => {
+  it('only \\n is translated; text and bytes keep their order', () => {
+    const out = new OutputBuffer('iso8859-1', latin1Encoder, 'crlf', 'full', 4096);
+    const { sent, rest } = drain(out, [
+      ['a\r\nb', false],
+      [Uint8Array.from([0x0a, 0xff]), true],
+      ['é€', false],
+    ]);
+    expect(sent).toEqual([]);
+    expect(rest.toString('hex')).toBe('610d0d0a62' + '0aff0d0a' + 'e93f');
+  });
+
+  it('full buffering sends whole buffers as they fill, counting bytes after translation', () => {
+    const out = new OutputBuffer('utf-8', latin1Encoder, 'crlf', 'full', 4);
+    const { sent, rest } = drain(out, [['abc\ndef\n', false]]);
+    expect(Buffer.concat(sent).toString('hex')).toBe('6162630d0a646566');
+    expect(rest.toString('hex')).toBe('0d0a');
+  });
+
+  it('line buffering sends everything when a write has a newline; none sends at once', () => {
+    const line = new OutputBuffer('utf-8', latin1Encoder, 'lf', 'line', 4096);
+    expect(line.write('ab', false)).toBeUndefined();
+    expect(line.write('c\nd', false)?.toString()).toBe('abc\nd');
+    const none = new OutputBuffer('utf-8', latin1Encoder, 'lf', 'none', 4096);
+    expect(none.write('x', false)?.toString()).toBe('x');
+  });
+
+  it('utf-8 byte counts include multibyte characters', () => {
+    const utf8Encoder = (): StreamEncoder => ({ encode: (t) => Buffer.from(t, 'utf8'), end: () => Buffer.alloc(0), error: undefined });
+    const out = new OutputBuffer('utf-8', utf8Encoder, 'lf', 'full', 4096);
+    out.write('é€', true);
+    expect(out.bytes).toBe(2 + 3 + 1);
+    out.write('😀', false); // surrogates go through the real encoder
+    expect(out.bytes).toBe(2 + 3 + 1 + 4);
+    expect(out.takeAll()?.toString('utf8')).toBe('é€\n😀');
+  });
+
+  it('property: how text is split into puts never changes the bytes (full buffering)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 20 }), fc.integer({ min: 1, max: 64 }), fc.constantFrom<'lf' | 'cr' | 'crlf'>('lf', 'cr', 'crlf'), (parts, size, tr) => {
+        const whole = parts.join('');
+        const a = drain(new OutputBuffer('binary', latin1Encoder, tr, 'full', size), parts.map((p) => [p, false]));
+        const b = drain(new OutputBuffer('binary', latin1Encoder, tr, 'full', size), [[whole, false]]);
+        expect(Buffer.concat([...a.sent, a.rest])).toEqual(Buffer.concat([...b.sent, b.rest]));
+        for (const s of [...a.sent, ...b.sent]) expect(s.length % size).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
