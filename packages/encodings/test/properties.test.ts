@@ -1,0 +1,104 @@
+// Property tests: for every encoding and profile, random bytes in random chunkings decode exactly
+// as in one piece (text and error), and tcl8 never fails; random text in random pieces encodes
+// exactly as in one piece. Runs are bounded (numRuns per encoding and profile).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createDecoder, createEncoder, encodingNames } from '../src/index.js';
+import type { EncodingProfile } from '../src/index.js';
+
+const PROFILES: EncodingProfile[] = ['tcl8', 'strict', 'replace'];
+const RUNS = 25;
+
+/** Byte values that exercise lead bytes, escapes and invalid sequences more often than chance. */
+const interestingByte = fc.oneof(
+  fc.integer({ min: 0, max: 255 }),
+  fc.constantFrom(0x00, 0x0a, 0x0e, 0x0f, 0x1b, 0x24, 0x28, 0x42, 0x80, 0x82, 0x8f, 0xa4, 0xc0, 0xe2, 0xed, 0xf0, 0xff),
+);
+const bytesArb = fc.array(interestingByte, { maxLength: 60 }).map((xs) => Uint8Array.from(xs));
+const cutsArb = fc.array(fc.nat(), { maxLength: 6 });
+
+function split<T extends { length: number; slice(a: number, b: number): T }>(whole: T, cuts: number[]): T[] {
+  const points = [...new Set(cuts.map((c) => (whole.length === 0 ? 0 : c % (whole.length + 1))))].sort((a, b) => a - b);
+  const parts: T[] = [];
+  let last = 0;
+  for (const p of points) {
+    parts.push(whole.slice(last, p));
+    last = p;
+  }
+  parts.push(whole.slice(last, whole.length));
+  return parts;
+}
+
+function decodeAll(name: string, profile: EncodingProfile, parts: Uint8Array[]): { text: string; error: string | undefined } {
+  const d = createDecoder(name, { profile });
+  let text = '';
+  for (const p of parts) text += d.decode(p);
+  text += d.end();
+  return { text, error: d.error?.message };
+}
+
+function encodeAll(name: string, profile: EncodingProfile, parts: string[]): { hex: string; error: string | undefined } {
+  const e = createEncoder(name, { profile });
+  const out: Uint8Array[] = parts.map((p) => e.encode(p));
+  out.push(e.end());
+  return { hex: Buffer.concat(out).toString('hex'), error: e.error?.message };
+}
+
+const textArb = fc.array(
+  fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('\u3042', '\u4e2d', '\uac00', '\u00e9', '\u20ac', '\ud83d', '\ude00', '\u{1F600}', '\0', '\n', '\uff71'),
+  ),
+  { maxLength: 12 },
+).map((xs) => xs.join(''));
+
+describe('decoding does not depend on chunking', () => {
+  for (const name of encodingNames()) {
+    it(name, () => {
+      for (const profile of PROFILES) {
+        fc.assert(
+          fc.property(bytesArb, cutsArb, (bytes, cuts) => {
+            const whole = decodeAll(name, profile, [bytes]);
+            expect(decodeAll(name, profile, split(bytes, cuts))).toEqual(whole);
+            if (profile === 'tcl8') expect(whole.error).toBeUndefined();
+          }),
+          { numRuns: RUNS },
+        );
+      }
+    });
+  }
+});
+
+describe('encoding does not depend on how the text is cut', () => {
+  for (const name of encodingNames()) {
+    it(name, () => {
+      for (const profile of PROFILES) {
+        fc.assert(
+          fc.property(textArb, cutsArb, (text, cuts) => {
+            const whole = encodeAll(name, profile, [text]);
+            expect(encodeAll(name, profile, split(text, cuts))).toEqual(whole);
+            if (profile === 'tcl8' || name === 'identity') expect(whole.error).toBeUndefined();
+          }),
+          { numRuns: RUNS },
+        );
+      }
+    });
+  }
+});
+
+describe('clone', () => {
+  it('continues exactly as the original would', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...encodingNames()), bytesArb, fc.nat(), (name, bytes, at) => {
+        const cut = bytes.length === 0 ? 0 : at % (bytes.length + 1);
+        const d = createDecoder(name);
+        const head = d.decode(bytes.subarray(0, cut));
+        const copy = d.clone();
+        const rest = d.decode(bytes.subarray(cut)) + d.end();
+        expect(copy.decode(bytes.subarray(cut)) + copy.end()).toBe(rest);
+        expect(head + rest).toBe(decodeAll(name, 'tcl8', [bytes]).text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
