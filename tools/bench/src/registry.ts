@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { distRows, repoRoot, tclRows } from './paths.js';
+import type { ChildSpec, CustomWorkload, RowSpec } from './types.js';
+
+/** A node row script: `src/rows/<name>.ts`, run from its build `dist/rows/<name>.js`. */
+export function nodeRow(name: string): ChildSpec {
+  return { runtime: 'node', script: join(distRows, `${name}.js`) };
+}
+
+/** A tclsh row script: `src/rows/<name>.tcl`, run from src. */
+export function tclRow(name: string): ChildSpec {
+  return { runtime: 'tclsh', script: join(tclRows, `${name}.tcl`) };
+}
+
+/** A row script a package ships in its own `bench/` folder (it imports the package by name). */
+function packageRow(pkg: string, name: string): ChildSpec {
+  return { runtime: 'node', script: join(repoRoot, 'packages', pkg, 'bench', `${name}.mjs`) };
+}
+
+/** A row whose implementation plays both ends (one script with `server` and `client` roles). */
+function bothEnds(workload: 'pingpong' | 'lines' | 'bulk', impl: string, script: ChildSpec): RowSpec {
+  return { workload, impl, server: script, client: script };
+}
+
+/**
+ * Every row of the built-in workloads, in table order. `node:net` comes first in each
+ * workload: it is the baseline the ratios refer to. To add an implementation, add one entry per
+ * workload pointing at its script (see README.md, "Adding a row").
+ */
+export const rows: readonly RowSpec[] = [
+  bothEnds('pingpong', 'node:net', nodeRow('net-pingpong')),
+  bothEnds('pingpong', 'tclsh', tclRow('tcl-pingpong')),
+  bothEnds('pingpong', '@sockchan/core', packageRow('core', 'core-pingpong')),
+  bothEnds('pingpong', 'sockchan', nodeRow('sockchan-pingpong')),
+  bothEnds('lines', 'node:net', nodeRow('net-lines')),
+  bothEnds('lines', 'tclsh', tclRow('tcl-lines')),
+  bothEnds('lines', '@sockchan/core', packageRow('core', 'core-lines')),
+  bothEnds('lines', 'sockchan', nodeRow('sockchan-lines')),
+  bothEnds('bulk', 'node:net', nodeRow('net-bulk')),
+  bothEnds('bulk', 'tclsh', tclRow('tcl-bulk')),
+  bothEnds('bulk', '@sockchan/core', packageRow('core', 'core-bulk')),
+  bothEnds('bulk', 'sockchan', nodeRow('sockchan-bulk')),
+  { workload: 'accept', impl: 'node:net', server: nodeRow('net-accept') },
+  { workload: 'accept', impl: 'tclsh', server: tclRow('tcl-accept') },
+  { workload: 'accept', impl: '@sockchan/server', server: nodeRow('listener-accept') },
+  { workload: 'accept', impl: 'sockchan', server: nodeRow('sockchan-accept') },
+  { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle') },
+  { workload: 'idle', impl: 'tclsh', server: tclRow('tcl-idle') },
+  { workload: 'idle', impl: '@sockchan/server', server: nodeRow('listener-idle') },
+  { workload: 'idle', impl: '@sockchan/core', server: packageRow('core', 'core-idle') },
+  { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle') },
+];
+
+/**
+ * Workloads that packages provide as a module exporting `run(options)` (see
+ * {@link CustomWorkloadModule}), e.g. `{ name: 'encodings', description: '...', module:
+ * '@sockchan/encodings/bench' }` once that package exports one and is a dependency of this one.
+ */
+export const customWorkloads: readonly CustomWorkload[] = [
+  {
+    name: 'encodings',
+    description: 'decode/encode MB/s of utf-8, iso8859-1, cp1252, shiftjis, euc-jp (64 KiB and 100 B chunks) vs Buffer and iconv-lite',
+    module: join(repoRoot, 'packages', 'encodings', 'bench', 'encodings.bench.mjs'),
+  },
+  {
+    name: 'connect',
+    description: 'happy-eyeballs connect time in a network namespace (::1 black-holed, slow ::1) and to a healthy localhost, vs node autoSelectFamily and tclsh',
+    module: join(distRows, '..', 'custom', 'connect.js'),
+    timeoutSeconds: 600,
+  },
+];

@@ -1,0 +1,85 @@
+// Shared plumbing of the node row scripts: arguments, the stdin control protocol, results.
+// The protocol is documented in tools/bench/README.md; the Tcl scripts speak it too.
+import type { Server } from 'node:net';
+import { createInterface } from 'node:readline';
+
+/** The role word and the `key=value` parameters a row script is started with. */
+export interface RowArgs {
+  readonly role: string;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** Parses `process.argv`: `<role> key=value ...`. */
+export function parseRowArgs(argv: readonly string[] = process.argv.slice(2)): RowArgs {
+  const [role = '', ...rest] = argv;
+  const params = new Map<string, string>();
+  for (const word of rest) {
+    const eq = word.indexOf('=');
+    if (eq > 0) params.set(word.slice(0, eq), word.slice(eq + 1));
+  }
+  return { role, params };
+}
+
+/** A numeric parameter; a missing or malformed one ends the script with a clear message. */
+export function intParam(args: RowArgs, name: string): number {
+  const value = Number(args.params.get(name));
+  if (!Number.isSafeInteger(value) || value < 0) fail(`parameter ${name}=<non-negative integer> missing or invalid`);
+  return value;
+}
+
+/** A string parameter with a default. */
+export function strParam(args: RowArgs, name: string, fallback: string): string {
+  return args.params.get(name) ?? fallback;
+}
+
+/** Ends the script with a message on stderr (the harness shows it) and exit status 2. */
+export function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+/** Prints the client's result line. */
+export function printResult(result: Readonly<Record<string, number>>): void {
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+/** Seconds since `start` (a `process.hrtime.bigint()` value). */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Serves the control protocol on stdin for a server script: `COUNT` (connections accepted),
+ * `GC` (collect garbage, so memory readings compare like with like), `MEM` (process memory);
+ * stdin EOF or `QUIT` ends the process.
+ */
+export function serveControl(server: Server | null, accepted: () => number): void {
+  server?.on('error', (error) => fail(`server: ${error.message}`));
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    const command = line.trim();
+    if (command === 'COUNT') {
+      process.stdout.write(`COUNT ${accepted()}\n`);
+    } else if (command === 'GC') {
+      gc?.();
+      process.stdout.write('GC ok\n');
+    } else if (command === 'MEM') {
+      const m = process.memoryUsage();
+      process.stdout.write(`MEM ${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external })}\n`);
+    } else if (command === 'QUIT') {
+      process.exit(0);
+    }
+  });
+  rl.on('close', () => process.exit(0));
+}
+
+/** Listens on 127.0.0.1, an ephemeral port, and prints `READY <port>`. */
+export function listenAndAnnounce(server: Server, backlog = 511): void {
+  server.listen({ host: '127.0.0.1', port: 0, backlog }, () => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') fail('server: no TCP address');
+    process.stdout.write(`READY ${address.port}\n`);
+  });
+}

@@ -1,0 +1,51 @@
+// idle load generator (raw node:net, common to every idle row): on `OPEN <n>` from stdin it
+// opens connections until it holds n (100 connects in flight at a time) and answers
+// `OPEN <n>`; the connections stay silent until stdin ends, then all are closed.
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fail, intParam, parseRowArgs, strParam } from './common.js';
+
+const args = parseRowArgs();
+if (args.role !== 'client') fail('usage: load-idle.js client port=P');
+const host = strParam(args, 'host', '127.0.0.1');
+const port = intParam(args, 'port');
+const sockets: net.Socket[] = [];
+
+function connectOne(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      // A server that dies resets its connections; the harness reports the server's exit.
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+      resolve();
+    });
+  });
+}
+
+async function openUntil(target: number): Promise<void> {
+  let started = sockets.length;
+  const lane = async (): Promise<void> => {
+    while (started < target) {
+      started += 1;
+      await connectOne();
+    }
+  };
+  await Promise.all(Array.from({ length: 100 }, lane));
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const [command, n] = line.trim().split(/\s+/);
+  if (command !== 'OPEN') return;
+  openUntil(Number(n)).then(
+    () => process.stdout.write(`OPEN ${sockets.length}\n`),
+    (error: Error) => fail(`client: connect ${sockets.length + 1}: ${error.message}`),
+  );
+});
+rl.on('close', () => {
+  for (const s of sockets) s.destroy();
+  process.exit(0);
+});

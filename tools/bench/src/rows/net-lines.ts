@@ -1,0 +1,90 @@
+// lines, raw node:net: pipelined line echo. The client writes `count` lines of 40 bytes in
+// ~4 KiB batches (respecting backpressure) while it reads and counts the echoes; the server
+// splits each chunk into lines by hand (indexOf '\n' on a latin1 string) and writes the echoes
+// of one chunk with one write.
+import net from 'node:net';
+import { fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+
+const args = parseRowArgs();
+
+/** One 40-byte line (39 characters and '\n'), numbered so lines differ. */
+function makeLine(i: number): string {
+  return `line ${String(i).padStart(6, '0')} abcdefghijklmnopqrstuvwxyz0\n`;
+}
+
+if (args.role === 'server') {
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted += 1;
+    socket.setEncoding('latin1');
+    let pending = '';
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      let start = 0;
+      let nl: number;
+      let out = '';
+      while ((nl = pending.indexOf('\n', start)) >= 0) {
+        out += pending.slice(start, nl + 1);
+        start = nl + 1;
+      }
+      pending = pending.slice(start);
+      if (out !== '' && !socket.write(out, 'latin1')) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
+    });
+    socket.on('end', () => socket.end());
+    socket.on('error', () => socket.destroy());
+  });
+  serveControl(server, () => accepted);
+  listenAndAnnounce(server);
+} else if (args.role === 'client') {
+  const count = intParam(args, 'count');
+  const perBatch = 100;
+  const batches: string[] = [];
+  for (let b = 0; b < 10; b += 1) {
+    let text = '';
+    for (let i = 0; i < perBatch; i += 1) text += makeLine(b * perBatch + i);
+    batches.push(text);
+  }
+  const socket = net.connect({ host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port') });
+  socket.setEncoding('latin1');
+  socket.on('error', (error) => fail(`client: ${error.message}`));
+  let sent = 0;
+  let received = 0;
+  let pending = '';
+  let start = 0n;
+  const writeSome = (): void => {
+    while (sent < count) {
+      const n = Math.min(perBatch, count - sent);
+      const batch = batches[(sent / perBatch) % batches.length | 0]!;
+      const text = n === perBatch ? batch : batch.slice(0, n * 40);
+      sent += n;
+      if (!socket.write(text, 'latin1')) {
+        socket.once('drain', writeSome);
+        return;
+      }
+    }
+  };
+  socket.on('connect', () => {
+    start = process.hrtime.bigint();
+    writeSome();
+  });
+  socket.on('data', (chunk: string) => {
+    pending += chunk;
+    let begin = 0;
+    let nl: number;
+    while ((nl = pending.indexOf('\n', begin)) >= 0) {
+      received += 1;
+      begin = nl + 1;
+    }
+    pending = pending.slice(begin);
+    if (received >= count) {
+      if (received > count) fail(`client: ${received} lines came back for ${count} sent`);
+      printResult({ ops: received, seconds: secondsSince(start) });
+      socket.end();
+    }
+  });
+} else {
+  fail('usage: net-lines.js server|client key=value...');
+}

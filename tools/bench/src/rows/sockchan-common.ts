@@ -1,0 +1,27 @@
+// Shared by the sockchan rows (the full stack: `socket` + `socket.server` from the umbrella).
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:net';
+import { socket } from 'sockchan';
+import type { AcceptCallback, ServerChannel } from 'sockchan';
+import { serveControl } from './common.js';
+
+/**
+ * Listens with `socket.server` on 127.0.0.1 (as the node:net rows do), prints `READY <port>` and
+ * serves the control protocol. `accepted` counts the connections the callback saw.
+ */
+export async function sockchanServer(callback: AcceptCallback, backlog = 511): Promise<ServerChannel> {
+  let accepted = 0;
+  const srv = await socket.server(
+    (chan, addr, port) => {
+      accepted += 1;
+      return callback(chan, addr, port);
+    },
+    0,
+    { myaddr: '127.0.0.1', backlog },
+  );
+  // serveControl listens for a net.Server's 'error'; a ServerChannel reports accept errors to
+  // onError instead (printed to stderr), so a plain emitter stands in for it.
+  serveControl(new EventEmitter() as unknown as Server, () => accepted);
+  process.stdout.write(`READY ${srv.port}\n`);
+  return srv;
+}

@@ -1,0 +1,90 @@
+import { median } from './stats.js';
+import type { Better, Pairing, ResultRow } from './types.js';
+
+/** All repetitions of one (workload, impl, metric): the samples and the failures. */
+export interface SampleSet {
+  readonly workload: string;
+  readonly impl: string;
+  readonly pairing: Pairing | 'custom';
+  readonly metric: string;
+  readonly unit: string;
+  readonly better: Better;
+  /** The implementation ratios refer to. */
+  readonly baseline: string;
+  readonly samples: number[];
+  readonly errors: string[];
+}
+
+/** Turns sample sets into result rows, with ratios and differences against each baseline. */
+export function summarize(sets: readonly SampleSet[]): ResultRow[] {
+  const medianOf = (s: SampleSet): number | null => (s.samples.length > 0 ? median(s.samples) : null);
+  return sets.map((set) => {
+    const own = medianOf(set);
+    const base = sets.find((b) => b.workload === set.workload && b.metric === set.metric && b.impl === set.baseline);
+    const baseMedian = base ? medianOf(base) : null;
+    const comparable = own !== null && baseMedian !== null;
+    const distinctErrors = [...new Set(set.errors)];
+    return {
+      workload: set.workload,
+      impl: set.impl,
+      pairing: set.pairing,
+      metric: set.metric,
+      unit: set.unit,
+      better: set.better,
+      median: own,
+      min: set.samples.length > 0 ? Math.min(...set.samples) : null,
+      max: set.samples.length > 0 ? Math.max(...set.samples) : null,
+      reps: set.samples.length,
+      failed: set.errors.length,
+      ratio: comparable && baseMedian !== 0 ? own / baseMedian : null,
+      diff: comparable ? own - baseMedian : null,
+      ...(distinctErrors.length > 0 ? { error: distinctErrors.slice(0, 2).join(' / ') } : {}),
+    };
+  });
+}
+
+/** Formats a number for the table: thousands separators, a sensible number of digits. */
+export function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function comparison(row: ResultRow, baseline: string): string {
+  if (row.impl === baseline) return 'baseline';
+  if (row.ratio === null || row.diff === null) return '-';
+  const ratio = `${row.ratio.toFixed(2)}x`;
+  if (row.better === 'lower') return `${row.diff >= 0 ? '+' : ''}${formatNumber(row.diff)} ${row.unit} (${ratio})`;
+  return ratio;
+}
+
+const PAIRING_NOTE: Record<Pairing | 'custom', string> = {
+  'same-impl': "each row's client and server are the same implementation",
+  'server-under-test': 'the row is the server; the client is the common raw node:net load generator',
+  custom: 'rows as the workload module reports them',
+};
+
+/** The table of one workload, as lines of text. */
+export function formatTable(workload: string, description: string, rows: readonly ResultRow[], baseline = 'node:net'): string[] {
+  const pairing = rows[0]?.pairing ?? 'custom';
+  const header = ['impl', 'metric', 'median', 'min-max', `vs ${baseline}`, 'reps'];
+  const body = rows.map((r) => [
+    r.impl,
+    r.metric,
+    r.median === null ? 'FAILED' : `${formatNumber(r.median)} ${r.unit}`,
+    r.min === null || r.max === null ? '-' : `${formatNumber(r.min)}-${formatNumber(r.max)}`,
+    comparison(r, baseline),
+    r.failed > 0 ? `${r.reps} (+${r.failed} failed)` : String(r.reps),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [`== ${workload}: ${description}`, `   pairing: ${PAIRING_NOTE[pairing]}`, line(header), line(widths.map((w) => '-'.repeat(w)))];
+  out.push(...body.map(line));
+  for (const r of rows) if (r.error !== undefined) out.push(`   ${r.impl} ${r.metric}: ${r.error}`);
+  return out;
+}
+
+/** The JSON line of one row. */
+export function jsonLine(row: ResultRow): string {
+  return JSON.stringify(row);
+}

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { BenchChild, describeExit, withDeadline } from './child.js';
+import { nodeRow } from './registry.js';
+import type { Better, BuiltinWorkload, ChildSpec, Pairing, RowSpec } from './types.js';
+
+/** Workload parameters, passed to the row scripts as `key=value` words. */
+export type Params = Readonly<Record<string, number>>;
+
+/** A metric a workload reports, declared up front so failed runs still name their rows. */
+export interface MetricDecl {
+  readonly metric: string;
+  readonly unit: string;
+  readonly better: Better;
+  /** Reported only by some implementations (JS heap): a failed run does not invent the row. */
+  readonly optional?: boolean;
+}
+
+/** What one run of one row produced for one metric: a value or the reason there is none. */
+export type Outcome = (MetricDecl & { readonly value: number }) | (MetricDecl & { readonly error: string });
+
+/** A built-in workload: its sizes, its metrics and how one run of one row goes. */
+export interface WorkloadDef {
+  readonly name: BuiltinWorkload;
+  readonly description: string;
+  readonly pairing: Pairing;
+  /** The common client of `server-under-test` workloads. */
+  readonly loadGenerator?: ChildSpec;
+  readonly params: (quick: boolean) => Params;
+  readonly metrics: (params: Params) => readonly MetricDecl[];
+  readonly run: (row: RowSpec, params: Params, timeoutSeconds: number) => Promise<Outcome[]>;
+}
+
+/** Starts a row's server and waits for `READY <port>`. */
+async function startServer(row: RowSpec, params: Params, track: (c: BenchChild) => BenchChild): Promise<{ server: BenchChild; port: number }> {
+  const server = track(new BenchChild(row.server, 'server', params, `${row.impl} server`));
+  const port = Number(await server.expect('READY '));
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`${row.impl} server announced no port`);
+  return { server, port };
+}
+
+/** Runs the client to completion and parses its `RESULT {...}` line. */
+async function runClient(spec: ChildSpec, label: string, params: Params, port: number, track: (c: BenchChild) => BenchChild): Promise<Record<string, number>> {
+  const client = track(new BenchChild(spec, 'client', { ...params, port }, label));
+  const result = JSON.parse(await client.expect('RESULT ')) as Record<string, number>;
+  const exit = await client.exited;
+  if (exit.code !== 0) throw new Error(`${label} exited with ${String(exit.code ?? exit.signal)}${client.stderrNote()}`);
+  return result;
+}
+
+function positive(value: number | undefined, what: string): number {
+  if (value === undefined || !Number.isFinite(value) || value <= 0) throw new Error(`client reported no valid ${what}`);
+  return value;
+}
+
+/** A same-impl workload whose client reports `{ seconds, <field> }`; metric = field / seconds / scale. */
+function throughput(
+  name: 'pingpong' | 'lines' | 'bulk',
+  description: string,
+  params: (quick: boolean) => Params,
+  decl: MetricDecl,
+  field: string,
+  scale: number,
+): WorkloadDef {
+  return {
+    name,
+    description,
+    pairing: 'same-impl',
+    params,
+    metrics: () => [decl],
+    run: (row, p, timeout) =>
+      withDeadline(timeout, async (track) => {
+        if (!row.client) throw new Error(`row ${row.impl} has no client script`);
+        const { port } = await startServer(row, p, track);
+        const result = await runClient(row.client, `${row.impl} client`, p, port, track);
+        const value = positive(result[field], field) / positive(result.seconds, 'seconds') / scale;
+        return [{ ...decl, value }];
+      }),
+  };
+}
+
+const MiB = 1024 * 1024;
+
+const pingpong = throughput(
+  'pingpong',
+  'round trips of a short line: the client sends "ping\\n", waits for the echo, N times',
+  (quick) => ({ count: quick ? 500 : 50_000 }),
+  { metric: 'round trips/s', unit: 'rt/s', better: 'higher' },
+  'ops',
+  1,
+);
+
+const lines = throughput(
+  'lines',
+  'pipelined echo of 40-byte lines: the client writes all lines while reading the echoes',
+  (quick) => ({ count: quick ? 5_000 : 500_000 }),
+  { metric: 'lines/s', unit: 'lines/s', better: 'higher' },
+  'ops',
+  1,
+);
+
+const bulk = throughput(
+  'bulk',
+  'bulk transfer in 64 KiB writes to a sink that counts bytes (MB = 10^6 bytes)',
+  (quick) => ({ bytes: (quick ? 8 : 256) * MiB, chunk: 64 * 1024 }),
+  { metric: 'MB/s', unit: 'MB/s', better: 'higher' },
+  'bytes',
+  1e6,
+);
+
+const accept: WorkloadDef = {
+  name: 'accept',
+  description: 'accept rate: connect, server accepts and closes, client sees the close; serial and 50 in flight',
+  pairing: 'server-under-test',
+  loadGenerator: nodeRow('load-accept'),
+  params: (quick) => ({ count: quick ? 200 : 5_000, concurrency: 50 }),
+  metrics: (p) => [
+    { metric: 'conn/s serial', unit: 'conn/s', better: 'higher' },
+    { metric: `conn/s ${p.concurrency ?? 50} at once`, unit: 'conn/s', better: 'higher' },
+  ],
+  run: (row, p, timeout) =>
+    withDeadline(timeout, async (track) => {
+      const { server, port } = await startServer(row, p, track);
+      const result = await runClient(row.client ?? accept.loadGenerator!, 'accept load generator', p, port, track);
+      const accepted = Number(await server.ask('COUNT'));
+      const expected = 2 * positive(result.ops, 'ops');
+      if (accepted !== expected) throw new Error(`server accepted ${accepted} connections, ${expected} were made`);
+      const [serial, concurrent] = accept.metrics(p);
+      return [
+        { ...serial!, value: result.ops! / positive(result.serialSeconds, 'serialSeconds') },
+        { ...concurrent!, value: result.ops! / positive(result.concurrentSeconds, 'concurrentSeconds') },
+      ];
+    }),
+};
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+function residentBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Server memory after a GC: RSS from /proc (or the server's own report), heap if it has one. */
+async function serverMemory(server: BenchChild): Promise<{ rss: number; heap?: number }> {
+  await server.ask('GC');
+  const reported = JSON.parse(await server.ask('MEM')) as { rss?: number; heapUsed?: number };
+  const rss = residentBytes(server.pid) ?? reported.rss;
+  if (rss === undefined) throw new Error('cannot read the server RSS (/proc missing and no MEM rss)');
+  return reported.heapUsed === undefined ? { rss } : { rss, heap: reported.heapUsed };
+}
+
+/** Asks COUNT until the server has accepted `target` connections (bounded by the row deadline). */
+async function waitAccepted(server: BenchChild, target: number, seen: { count: number }): Promise<void> {
+  for (;;) {
+    seen.count = Number(await server.ask('COUNT'));
+    if (seen.count >= target) return;
+    // The connections are queued in the kernel; the server takes them at its own pace.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const idleMetrics = (level: number): MetricDecl[] => [
+  { metric: `rss/conn @${level}`, unit: 'B', better: 'lower' },
+  { metric: `heap/conn @${level}`, unit: 'B', better: 'lower', optional: true },
+];
+
+const idle: WorkloadDef = {
+  name: 'idle',
+  description: 'memory per idle connection of the server process (RSS from /proc; JS heap for node servers)',
+  pairing: 'server-under-test',
+  loadGenerator: nodeRow('load-idle'),
+  params: (quick) => (quick ? { level1: 200, level2: 1_100 } : { level1: 900, level2: 10_000 }),
+  metrics: (p) => [p.level1!, p.level2!].flatMap(idleMetrics),
+  run: (row, p, timeout) =>
+    withDeadline(timeout, async (track) => {
+      const { server, port } = await startServer(row, p, track);
+      const client = track(new BenchChild(row.client ?? idle.loadGenerator!, 'client', { port }, 'idle load generator'));
+      const before = await serverMemory(server);
+      const outcomes: Outcome[] = [];
+      const seen = { count: 0 };
+      for (const level of [p.level1!, p.level2!]) {
+        const [rssDecl, heapDecl] = idleMetrics(level);
+        try {
+          client.send(`OPEN ${level}`);
+          await client.expect('OPEN ');
+          await waitAccepted(server, level, seen);
+          const after = await serverMemory(server);
+          outcomes.push({ ...rssDecl!, value: (after.rss - before.rss) / level });
+          if (after.heap !== undefined && before.heap !== undefined) {
+            outcomes.push({ ...heapDecl!, value: (after.heap - before.heap) / level });
+          }
+        } catch (error) {
+          // A dying server makes the load generator fail too; the server's end is the news.
+          const serverEnd = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500, undefined))]);
+          const why = serverEnd
+            ? `${row.impl} server ended (${describeExit(serverEnd)}) after accepting ${seen.count}+ connections${server.stderrNote()}`
+            : (error as Error).message;
+          outcomes.push({ ...rssDecl!, error: why });
+          if (before.heap !== undefined) outcomes.push({ ...heapDecl!, error: why });
+          break;
+        }
+      }
+      return outcomes;
+    }),
+};
+
+/** The built-in workloads, in the order `pnpm bench` runs them. */
+export const workloads: readonly WorkloadDef[] = [pingpong, lines, bulk, accept, idle];

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { median } from '../src/stats.js';
+import { formatTable, summarize, type SampleSet } from '../src/summary.js';
+
+const set = (impl: string, samples: number[], errors: string[] = [], better: 'higher' | 'lower' = 'higher'): SampleSet => ({
+  workload: 'w',
+  impl,
+  pairing: 'same-impl',
+  metric: 'm',
+  unit: 'u',
+  better,
+  baseline: 'node:net',
+  samples,
+  errors,
+});
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the two middle values', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow(RangeError);
+  });
+});
+
+describe('summarize', () => {
+  it('computes median, min, max, ratio and difference against node:net', () => {
+    const [base, other] = summarize([set('node:net', [10, 30, 20]), set('tclsh', [5, 15, 10])]);
+    expect(base).toMatchObject({ median: 20, min: 10, max: 30, reps: 3, failed: 0, ratio: 1, diff: 0 });
+    expect(other).toMatchObject({ median: 10, min: 5, max: 15, ratio: 0.5, diff: -10 });
+  });
+
+  it('keeps failed repetitions apart and has no ratio without a baseline median', () => {
+    const [base, other] = summarize([set('node:net', [], ['boom', 'boom']), set('tclsh', [7], ['timed out'])]);
+    expect(base).toMatchObject({ median: null, reps: 0, failed: 2, error: 'boom', ratio: null });
+    expect(other).toMatchObject({ median: 7, reps: 1, failed: 1, error: 'timed out', ratio: null, diff: null });
+  });
+
+  it('shows memory rows as a signed difference in the table', () => {
+    const rows = summarize([set('node:net', [1000], [], 'lower'), set('tclsh', [400], [], 'lower')]);
+    const table = formatTable('w', 'demo', rows).join('\n');
+    expect(table).toContain('-600 u (0.40x)');
+    expect(table).toMatch(/node:net .* baseline/);
+  });
+});
