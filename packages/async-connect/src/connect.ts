@@ -26,6 +26,11 @@ export interface ConnectOptions extends HappyEyeballsTuning {
   useHistory?: boolean;
   /** The history to use (default: one shared by the process, see {@link clearHistory}). */
   history?: ConnectHistory;
+  /**
+   * Keep the socket writable after the peer's FIN (Node's `allowHalfOpen`). Default false, as
+   * `net.connect`; Tcl's channels behave as true (the `sockchan` umbrella passes true).
+   */
+  allowHalfOpen?: boolean;
 }
 
 /** A successful {@link connect}: the connected socket and every attempt made. */
@@ -289,6 +294,7 @@ class Driver {
         port: attempt.port,
         family: attempt.family,
         autoSelectFamily: false,
+        ...(this.#options.allowHalfOpen === true ? { allowHalfOpen: true } : {}),
         ...(attempt.localAddress === undefined ? {} : { localAddress: attempt.localAddress }),
         ...(attempt.localPort === undefined ? {} : { localPort: attempt.localPort }),
       });

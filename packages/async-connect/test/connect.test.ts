@@ -94,6 +94,25 @@ describe('connect on loopback', () => {
   });
 });
 
+describe('allowHalfOpen', () => {
+  it('true keeps our side writable after the peer half-closes; the default ends it', async () => {
+    const server = await opened.listen('127.0.0.1');
+    const port = portOf(server);
+    server.on('connection', (peer) => {
+      peer.end('bye\n'); // FIN at once
+    });
+    for (const allowHalfOpen of [true, false]) {
+      const { socket } = await connect('127.0.0.1', port, { allowHalfOpen });
+      opened.track(socket);
+      await new Promise<void>((resolve) => {
+        socket.on('end', () => resolve());
+        socket.resume();
+      });
+      expect(socket.writable).toBe(allowHalfOpen);
+    }
+  });
+});
+
 describe('errors', () => {
   it('everything refused: Tcl text, errorCode, every attempt, AggregateError cause', async () => {
     const port = await opened.freePort();

@@ -8,6 +8,7 @@ export type { SockchanErrorCode, SockchanErrorOptions } from './errors.js';
 export { errnoText, errnoCodeOf, posixError, toSockchanError, resolverText } from './errno.js';
 export {
   tryParseTclInteger,
+  valueText,
   parseTclInteger,
   parseTclBoolean,
   notAnInteger,

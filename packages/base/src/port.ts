@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SockchanError } from './errors.js';
-import { tryParseTclInteger, notAnInteger } from './values.js';
+import { tryParseTclInteger, notAnInteger, valueText } from './values.js';
 
 /**
  * Port parsing as Tcl's `TclSockGetPort`: a Tcl integer first, else a TCP service name from the
@@ -72,6 +72,8 @@ export interface ParsePortOptions {
  */
 export function parsePort(value: string | number, options: ParsePortOptions = {}): number {
   let port: number | undefined;
+  // JavaScript callers can pass anything: a wrong type is a bad value too, never a TypeError.
+  if (typeof value !== 'string' && typeof value !== 'number') throw notAnInteger(valueText(value));
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw notAnInteger(String(value));
     port = value;

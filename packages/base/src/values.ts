@@ -28,6 +28,21 @@ export function tryParseTclInteger(text: string): number | undefined {
   return sign * value;
 }
 
+/**
+ * The text of a value of the wrong type from an untyped caller, for error messages: objects
+ * as JSON (`{}`, `[1]`), anything else as `String()` gives it (`null`, `undefined`, `false`).
+ */
+export function valueText(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}
+
 /** The error Tcl gives for a word that is not an integer: `expected integer but got "x"`. */
 export function notAnInteger(text: string): SockchanError {
   return new SockchanError(`expected integer but got "${text}"`, {
@@ -41,6 +56,8 @@ export function notAnInteger(text: string): SockchanError {
  * A JavaScript number must be a safe integer.
  */
 export function parseTclInteger(value: string | number): number {
+  // JavaScript callers can pass anything: a wrong type is a bad value too, never a TypeError.
+  if (typeof value !== 'string' && typeof value !== 'number') throw notAnInteger(valueText(value));
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return value;
     throw notAnInteger(String(value));
@@ -63,6 +80,8 @@ export function parseTclBoolean(value: string | number | boolean): boolean {
     if (Number.isFinite(value)) return value !== 0;
     throw notABoolean(String(value));
   }
+  // JavaScript callers can pass anything: a wrong type is a bad value too, never a TypeError.
+  if (typeof value !== 'string') throw notABoolean(valueText(value));
   const s = value.replace(TCL_SPACE, '');
   const n = tryParseTclInteger(s);
   if (n !== undefined) return n !== 0;

@@ -31,6 +31,25 @@ describe('Tcl booleans', () => {
     expect(() => parseTclBoolean(text)).toThrow(`expected boolean value but got "${text}"`));
 });
 
+describe('values of the wrong JavaScript type (from untyped callers)', () => {
+  it.each([
+    [null, 'null'],
+    [undefined, 'undefined'],
+    [false, 'false'],
+    [{}, '{}'],
+    [[1], '[1]'],
+  ] as const)('%j gives a SockchanError, not a TypeError', (v, text) => {
+    for (const f of [() => parseTclInteger(v as never), () => parsePort(v as never)]) {
+      expect(f).toThrow(SockchanError);
+      expect(f).toThrow(`expected integer but got "${text}"`);
+    }
+    if (typeof v !== 'boolean') {
+      expect(() => parseTclBoolean(v as never)).toThrow(SockchanError);
+      expect(() => parseTclBoolean(v as never)).toThrow(`expected boolean value but got "${text}"`);
+    }
+  });
+});
+
 describe('ports', () => {
   it('parses numbers, Tcl integers and service names', () => {
     expect(parsePort(9900)).toBe(9900);
