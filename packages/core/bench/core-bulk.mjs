@@ -18,8 +18,14 @@ if (args.role === 'server') {
     const ch = new Channel(socket, { translation: 'binary', blocking: false });
     let received = 0;
     ch.onReadable(async (c) => {
-      const chunk = await c.readBytes();
-      received += chunk.length;
+      // Like Tcl's [read $chan], take everything there: readBytes() gives one buffered chunk at
+      // a time, and one chunk per event would let the backlog grow while the socket delivers
+      // several chunks per turn of the event loop.
+      for (;;) {
+        const chunk = await c.readBytes();
+        received += chunk.length;
+        if (chunk.length === 0 || c.pending('input') === 0) break;
+      }
       if (c.eof()) {
         c.onReadable(null);
         c.configure({ blocking: true });

@@ -1,7 +1,9 @@
 // lines, @sockchan/core Channel over net.Socket: pipelined line echo with gets/puts. The server
 // reads lines with gets and echoes them with puts (full buffering), flushing whenever no more
-// input is buffered, as a Tcl server would (tryGets/tryPuts: no promise per buffered line); the client writes `count` 40-byte lines in ~4 KiB
+// input is buffered, as a Tcl server would; the client writes `count` 40-byte lines in ~4 KiB
 // batches while it counts the echoed lines with gets. Same traffic as tools/bench's net-lines.
+// `api=plain` (the default) uses `await gets()` / `await puts()` for every line, as most code
+// does; `api=try` takes buffered lines with tryGets/tryPuts (no promise per line).
 import process from 'node:process';
 import net from 'node:net';
 import { Channel } from '@sockchan/core';
@@ -9,6 +11,8 @@ import { connect, fail, intParam, listenAndAnnounce, parseRowArgs, printResult, 
 
 const args = parseRowArgs();
 const options = { translation: 'lf', encoding: 'iso8859-1' };
+const api = strParam(args, 'api', 'plain');
+if (api !== 'plain' && api !== 'try') fail('api=plain|try');
 
 function makeLine(i) {
   return `line ${String(i).padStart(6, '0')} abcdefghijklmnopqrstuvwxyz0\n`;
@@ -20,16 +24,25 @@ if (args.role === 'server') {
     accepted += 1;
     const ch = new Channel(socket, options);
     try {
-      for (;;) {
-        // Buffered lines without a promise each; flush when the input is drained, as a Tcl
-        // server does, then wait for more.
-        let line = ch.tryGets();
-        if (line === undefined) {
-          await ch.flush();
-          line = await ch.gets();
+      if (api === 'plain') {
+        for (;;) {
+          // Flush when the input is drained, as a Tcl server does, then wait for more.
+          if (ch.pending('input') === 0) await ch.flush();
+          const line = await ch.gets();
+          if (line === null) break;
+          await ch.puts(line);
         }
-        if (line === null) break;
-        if (!ch.tryPuts(line)) await ch.flush();
+      } else {
+        for (;;) {
+          // Buffered lines without a promise each.
+          let line = ch.tryGets();
+          if (line === undefined) {
+            await ch.flush();
+            line = await ch.gets();
+          }
+          if (line === null) break;
+          if (!ch.tryPuts(line)) await ch.flush();
+        }
       }
       await ch.flush();
     } catch {
@@ -63,7 +76,7 @@ if (args.role === 'server') {
   })();
   let received = 0;
   while (received < count) {
-    const line = ch.tryGets() ?? (await ch.gets());
+    const line = api === 'plain' ? await ch.gets() : (ch.tryGets() ?? (await ch.gets()));
     if (line === null) fail(`client: EOF after ${received} lines`);
     received += 1;
   }

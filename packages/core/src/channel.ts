@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, errnoText, posixError } from '@sockchan/base';
 import { createDecoder, createEncoder, resolveEncodingName, systemEncoding } from '@sockchan/encodings';
@@ -34,7 +35,16 @@ export type ChannelEventHandler = (channel: Channel) => unknown;
 export interface ChannelConstructorOptions extends ChannelSettings {
   /** The channel's name; default `sock` followed by a process-unique number. */
   name?: string;
+  /** The input limit of `gets` (see {@link Channel.maxLine}); default {@link DEFAULT_MAX_LINE}. */
+  maxLine?: number;
 }
+
+/**
+ * Default of {@link Channel.maxLine}: 1 MiB (1,048,576 characters), the largest `buffersize`
+ * Tcl allows. Tcl itself has no such limit; sockchan has one so that a peer that never sends a
+ * line end cannot make a `gets` grow memory without bound.
+ */
+export const DEFAULT_MAX_LINE = 1024 * 1024;
 
 /**
  * A driver option a subclass adds to `configure()` (the umbrella's `peername`, `keepalive`, ...).
@@ -81,10 +91,40 @@ const enum Conn {
   Failed = 2,
 }
 
-/** A blocking input operation waiting for data. */
-interface ReadWaiter {
-  attempt: () => boolean;
-  reject: (err: unknown) => void;
+/** What an input operation reads. */
+const enum ReadKind {
+  Line = 0,
+  Chars = 1,
+  Bytes = 2,
+}
+
+type ReadResult = string | Uint8Array | null;
+
+/**
+ * An input operation waiting for data: plain fields, no closures, so a `gets` that has to wait
+ * costs this object and its promise.
+ */
+class ReadWaiter {
+  resolve: (value: ReadResult) => void = noop;
+  reject: (err: unknown) => void = noop;
+  constructor(
+    readonly kind: ReadKind,
+    /** `read`/`readBytes` count, `undefined` for all. */
+    readonly count: number | undefined,
+    /** Blocking when the operation was started (a nonblocking one may queue behind a blocking one). */
+    readonly wait: boolean,
+  ) {}
+}
+
+function noop(): void {}
+
+/** The waiter whose promise is being created: the executor runs synchronously inside `new Promise`. */
+let waiterBeingCreated: ReadWaiter | undefined;
+/** One shared executor for every waiting read (no closure per call). */
+function captureWaiterSettlers(resolve: (value: ReadResult) => void, reject: (err: unknown) => void): void {
+  const w = waiterBeingCreated as ReadWaiter;
+  w.resolve = resolve;
+  w.reject = reject;
 }
 
 /** A waiter for output progress (drain, write completion, connect outcome). */
@@ -120,6 +160,7 @@ export class Channel {
   private readonly output: OutputBuffer;
 
   private blockedFlag = false;
+  private maxLineChars = DEFAULT_MAX_LINE;
   /** Tcl's need-more-data rule: after a blocked partial gets/read, readable waits for new bytes. */
   private needMoreData = false;
   private readWaiters: ReadWaiter[] | undefined;
@@ -129,6 +170,12 @@ export class Channel {
   private preconnect: Buffer[] | undefined;
   private preconnectBytes = 0;
   private pausedByUs = false;
+  /**
+   * The stream is a `net.Socket`: text of a one-byte encoding is written as a `latin1` string,
+   * which the socket copies into the kernel at once and frees (a Buffer per write would hold fresh
+   * memory until the next garbage collection). Other streams get Buffers, as they may keep them.
+   */
+  private stringWrites = false;
   private fullScheduled = false;
   private streamEnded = false;
   private readError: SockchanError | undefined;
@@ -152,7 +199,8 @@ export class Channel {
     this.output = new OutputBuffer(enc, () => createEncoder(this.encodingName, { profile: this.profileName }), 'crlf', 'full', 4096);
     this.conn = Conn.Connecting;
     openNames.add(this.name);
-    const { name: _name, ...settings } = options;
+    const { name: _name, maxLine, ...settings } = options;
+    if (maxLine !== undefined) this.maxLine = maxLine;
     if (Object.keys(settings).length > 0) this.configure(settings);
     if (stream !== undefined) this.attach(stream);
   }
@@ -176,6 +224,7 @@ export class Channel {
     const s = stream as StreamWithChannel;
     this.stream = s;
     this.conn = Conn.Open;
+    this.stringWrites = s instanceof Socket;
     s[kChannel] = this;
     s.on('data', onStreamData);
     s.on('end', onStreamEnd);
@@ -298,7 +347,45 @@ export class Channel {
         return Promise.resolve(line);
       }
     }
-    return this.inputOp(() => this.input.getLine(), !this.blockingMode);
+    return this.inputOp(ReadKind.Line, undefined, this.blockingMode) as Promise<string | null>;
+  }
+
+  /**
+   * The input limit of `gets`, in characters (bytes not yet decoded count one each): when more
+   * than this is buffered with no line end in it, `gets` (blocking or not, `tryGets`, and the
+   * line iterator) fails with `error reading "sock5": line longer than 1048576 characters`
+   * (code `ERR_SOCKCHAN_LIMIT`) instead of buffering more. The input stays buffered (`read`
+   * and `readBytes` can still take it) and reading from the stream pauses (backpressure).
+   * Default {@link DEFAULT_MAX_LINE}; `0` means no limit (Tcl's behaviour). `read()` with no
+   * count, or a large count, is bounded by its request, not by this limit.
+   */
+  get maxLine(): number {
+    return this.maxLineChars;
+  }
+
+  set maxLine(value: number) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new SockchanError(`bad value for maxLine: expected a non-negative integer (0: no limit) but got "${String(value)}"`, {
+        code: 'ERR_SOCKCHAN_BAD_VALUE',
+        errorCode: ['TCL', 'VALUE', 'NUMBER'],
+      });
+    }
+    this.maxLineChars = value;
+    // A larger limit may let a blocked gets go on: look again.
+    if (this.readWaiters !== undefined) this.serviceReads();
+    this.afterConsume();
+  }
+
+  /** The next line, or `undefined` for "needs more data"; throws when the unfinished line passed {@link maxLine}. */
+  private takeLine(): string | null | undefined {
+    const line = this.input.getLine();
+    if (line === undefined && this.maxLineChars > 0 && this.input.pendingInput > this.maxLineChars) {
+      throw new SockchanError(`error reading "${this.name}": line longer than ${this.maxLineChars} characters`, {
+        code: 'ERR_SOCKCHAN_LIMIT',
+        errorCode: ['SOCKCHAN', 'LIMIT', 'LINE', String(this.maxLineChars)],
+      });
+    }
+    return line;
   }
 
   /**
@@ -311,7 +398,7 @@ export class Channel {
     const bad = this.checkRead();
     if (bad !== undefined) throw bad;
     if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
-    const line = this.input.getLine();
+    const line = this.takeLine();
     if (line === undefined) return undefined;
     this.blockedFlag = false;
     this.afterConsume();
@@ -327,13 +414,7 @@ export class Channel {
     const bad = this.checkRead() ?? checkCount(numChars, 'numChars');
     if (bad !== undefined) return Promise.reject(bad);
     if (numChars === 0) return Promise.resolve('');
-    const wait = this.blockingMode;
-    return this.inputOp(() => {
-      const r = this.input.readChars(numChars, wait);
-      if (r === undefined) return undefined;
-      if (!wait) this.blockedFlag = !r[1];
-      return r[0];
-    }, !wait).then((s) => s ?? '');
+    return this.inputOp(ReadKind.Chars, numChars, this.blockingMode) as Promise<string>;
   }
 
   /**
@@ -346,34 +427,54 @@ export class Channel {
     const bad = this.checkRead() ?? checkCount(numBytes, 'numBytes');
     if (bad !== undefined) return Promise.reject(bad);
     if (numBytes === 0) return Promise.resolve(EMPTY);
-    const wait = this.blockingMode;
-    return this.inputOp(() => {
-      const r = this.input.readBytes(numBytes, wait);
-      if (r === undefined) return undefined;
-      if (!wait) this.blockedFlag = !r[1];
-      return r[0];
-    }, !wait).then((b) => b ?? EMPTY);
+    return this.inputOp(ReadKind.Bytes, numBytes, this.blockingMode) as Promise<Uint8Array>;
+  }
+
+  /**
+   * One try of an input operation: its result, or `undefined` for "needs more data". `read` and
+   * `readBytes` in nonblocking mode set `blocked()` from whether they got all they asked for.
+   */
+  private attemptRead(kind: ReadKind, count: number | undefined, wait: boolean): string | Uint8Array | null | undefined {
+    if (kind === ReadKind.Line) return this.takeLine();
+    const r = kind === ReadKind.Chars ? this.input.readChars(count, wait) : this.input.readBytes(count, wait);
+    if (r === undefined) return undefined;
+    if (!wait) this.blockedFlag = !r[1];
+    return r[0];
+  }
+
+  /** What an operation gives when there is nothing: `null` for `gets`, empty for `read`/`readBytes`. */
+  private static nothing(kind: ReadKind): string | Uint8Array | null {
+    return kind === ReadKind.Line ? null : kind === ReadKind.Chars ? '' : EMPTY;
   }
 
   /**
    * Runs an input operation: at once when it can complete (or in nonblocking mode), otherwise
-   * when data arrives. `attempt` returns `undefined` for "needs more data".
+   * when data arrives.
    */
-  private inputOp<T>(attempt: () => T | undefined, nonblocking: boolean): Promise<T | null> {
+  private inputOp(kind: ReadKind, count: number | undefined, wait: boolean): Promise<string | Uint8Array | null> {
     if (this.conn === Conn.Failed) return Promise.reject(this.ioError('reading', this.connectError as SockchanError));
-    if (nonblocking && this.readWaiters === undefined) {
+    if (!wait && this.readWaiters === undefined) {
       if (this.conn === Conn.Connecting) {
         this.blockedFlag = true;
-        return Promise.resolve(null);
+        return Promise.resolve(Channel.nothing(kind));
       }
-      const r = attempt();
-      this.afterConsume();
+      let r: string | Uint8Array | null | undefined;
+      try {
+        r = this.attemptRead(kind, count, false);
+      } catch (err) {
+        this.afterConsume();
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       if (r === undefined) {
         this.blockedFlag = !this.input.exhausted;
+        // Before afterConsume: a paused stream resumes for a reader stuck on a partial line.
         this.needMoreData = true;
+      }
+      this.afterConsume();
+      if (r === undefined) {
         const err = this.pendingReadError();
         if (err !== undefined) return Promise.reject(err);
-        return Promise.resolve(null);
+        return Promise.resolve(Channel.nothing(kind));
       }
       if (r === null) {
         this.blockedFlag = false;
@@ -381,46 +482,48 @@ export class Channel {
       }
       return Promise.resolve(r);
     }
-    return new Promise<T | null>((resolve, reject) => {
-      const waiter: ReadWaiter = {
-        attempt: () => {
-          if (this.closed) {
-            reject(this.unknownChannel());
-            return true;
-          }
-          if (this.conn === Conn.Failed) {
-            reject(this.ioError('reading', this.connectError as SockchanError));
-            return true;
-          }
-          if (this.conn === Conn.Connecting) return false;
-          let r: T | null | undefined;
-          try {
-            r = attempt();
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-            return true;
-          }
-          if (r === undefined) {
-            const err = this.pendingReadError();
-            if (err !== undefined) {
-              reject(err);
-              return true;
-            }
-            return false;
-          }
-          this.blockedFlag = false;
-          if (r === null && this.input.decodeError !== undefined) {
-            reject(this.decodeFailure());
-            return true;
-          }
-          resolve(r);
-          return true;
-        },
-        reject,
-      };
-      (this.readWaiters ??= []).push(waiter);
-      this.serviceReads();
-    });
+    const waiter = new ReadWaiter(kind, count, wait);
+    waiterBeingCreated = waiter;
+    const promise = new Promise<ReadResult>(captureWaiterSettlers);
+    waiterBeingCreated = undefined;
+    (this.readWaiters ??= []).push(waiter);
+    this.serviceReads();
+    return promise;
+  }
+
+  /** Tries the waiting operation `w`: true when it settled (resolved or rejected). */
+  private attemptWaiter(w: ReadWaiter): boolean {
+    if (this.closed) {
+      w.reject(this.unknownChannel());
+      return true;
+    }
+    if (this.conn === Conn.Failed) {
+      w.reject(this.ioError('reading', this.connectError as SockchanError));
+      return true;
+    }
+    if (this.conn === Conn.Connecting) return false;
+    let r: string | Uint8Array | null | undefined;
+    try {
+      r = this.attemptRead(w.kind, w.count, w.wait);
+    } catch (err) {
+      w.reject(err instanceof Error ? err : new Error(String(err)));
+      return true;
+    }
+    if (r === undefined) {
+      const err = this.pendingReadError();
+      if (err !== undefined) {
+        w.reject(err);
+        return true;
+      }
+      return false;
+    }
+    this.blockedFlag = false;
+    if (r === null && this.input.decodeError !== undefined) {
+      w.reject(this.decodeFailure());
+      return true;
+    }
+    w.resolve(r);
+    return true;
   }
 
   private decodeFailure(): SockchanError {
@@ -445,8 +548,7 @@ export class Channel {
     const waiters = this.readWaiters;
     if (waiters === undefined) return;
     while (waiters.length > 0) {
-      const head = waiters[0] as ReadWaiter;
-      if (!head.attempt()) break;
+      if (!this.attemptWaiter(waiters[0] as ReadWaiter)) break;
       waiters.shift();
     }
     if (waiters.length === 0) this.readWaiters = undefined;
@@ -456,7 +558,12 @@ export class Channel {
   /** Read on demand: resumes the stream once the buffered input is below the bound. */
   private afterConsume(): void {
     // A waiting read needs more than is buffered: it bounds memory by its own request, as in Tcl.
-    if (this.pausedByUs && (this.readWaiters !== undefined || this.input.rawBytes + this.input.bufferedChars <= this.readLimit() / 2)) {
+    // So does a nonblocking reader that reported blocked on a partial line (needMoreData):
+    // without more bytes it could never finish it; `maxLine` bounds that line.
+    if (
+      this.pausedByUs &&
+      (this.readWaiters !== undefined || this.needMoreData || this.input.rawBytes + this.input.bufferedChars <= this.readLimit() / 2)
+    ) {
       this.pausedByUs = false;
       this.stream?.resume();
     }
@@ -471,11 +578,12 @@ export class Channel {
     if (!this.canRead) return; // read side closed: discard
     this.input.push(chunk);
     this.needMoreData = false;
+    if (this.readWaiters !== undefined) this.serviceReads();
+    // After the waiters ran: one that failed (a line over maxLine) leaves the input to this bound.
     if (!this.pausedByUs && this.readWaiters === undefined && this.input.rawBytes + this.input.bufferedChars > this.readLimit()) {
       this.pausedByUs = true;
       this.stream?.pause();
     }
-    if (this.readWaiters !== undefined) this.serviceReads();
     if (this.readableHandler !== null) this.scheduleEvents();
   }
 
@@ -495,7 +603,9 @@ export class Channel {
     if (code === 'ECONNRESET' && !this.streamEnded) {
       // Tcl maps a reset on input to EOF; a write after it fails with the write error below.
       this.writeErrorSticky ??= posixError('', 'EPIPE', err);
-      this.writeError ??= this.writeErrorSticky;
+      // Only bytes still queued were lost: then close() (or the next write) reports it. With
+      // nothing queued, close() is silent, as Tcl's is after a reset read as EOF.
+      if ((this.stream?.writableLength ?? 0) > 0 || this.output.bytes > 0) this.writeError ??= this.writeErrorSticky;
       this.onEnd();
       this.failOutputWaiters();
       return;
@@ -538,10 +648,12 @@ export class Channel {
   }
 
   private failOutputWaiters(): void {
-    const err = this.writeErrorSticky ?? posixError('', 'EPIPE');
     const waiters = this.drainWaiters;
+    // Runs on every close: build the error only when someone waits for it (it carries a stack).
+    if (waiters === undefined) return;
     this.drainWaiters = undefined;
-    if (waiters !== undefined) for (const w of waiters) w.reject(err);
+    const err = this.writeErrorSticky ?? posixError('', 'EPIPE');
+    for (const w of waiters) w.reject(err);
   }
 
   /** Tcl's `eof`: true once an input operation hit the end of the input. Sticky. */
@@ -616,8 +728,7 @@ export class Channel {
       if (err !== undefined) throw err;
       if (this.output.bytes >= FULL_BATCH_LIMIT) {
         // Enough for one big write now (and a bound on what a promise chain can pile up).
-        const full = this.output.takeFull();
-        if (full !== undefined) this.send(full);
+        this.sendFull();
       } else if (!this.fullScheduled) {
         this.fullScheduled = true;
         process.nextTick(sendFullBuffers, this);
@@ -635,7 +746,7 @@ export class Channel {
     if (this.conn === Conn.Failed) return Promise.reject(this.ioError('flushing', this.connectError as SockchanError));
     const err = this.takeWriteError('flushing');
     if (err !== undefined) return Promise.reject(err);
-    const out = this.output.takeAll();
+    const out = this.stringWrites ? (this.output.takeLatin1Text() ?? this.output.takeAll()) : this.output.takeAll();
     if (!this.blockingMode) {
       if (out !== undefined) this.send(out);
       return RESOLVED;
@@ -655,13 +766,17 @@ export class Channel {
     return this.ioError(op, e);
   }
 
-  /** Hands bytes to the stream (or queues them while connecting). */
-  private send(buf: Buffer): void {
+  /**
+   * Hands bytes to the stream (or queues them while connecting). A string is `latin1` text (one
+   * byte per character, from {@link OutputBuffer.takeLatin1Text}), given only to a `net.Socket`.
+   */
+  private send(buf: Buffer | string): void {
     const s = this.stream;
     if (s === undefined) {
       if (this.conn === Conn.Connecting) {
-        (this.preconnect ??= []).push(buf);
-        this.preconnectBytes += buf.length;
+        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : buf;
+        (this.preconnect ??= []).push(b);
+        this.preconnectBytes += b.length;
       }
       return;
     }
@@ -670,7 +785,15 @@ export class Channel {
       this.writeError ??= this.writeErrorSticky;
       return;
     }
-    s.write(buf);
+    if (typeof buf === 'string') writeLatin1(s, buf);
+    else s.write(buf);
+  }
+
+  /** Sends the whole buffers waiting, as a string where {@link stringWrites} allows. */
+  private sendFull(): void {
+    const text = this.stringWrites ? this.output.takeFullLatin1Text() : undefined;
+    const full = text ?? this.output.takeFull();
+    if (full !== undefined) this.send(full);
   }
 
   /**
@@ -680,12 +803,11 @@ export class Channel {
   sendFullBuffers(): void {
     this.fullScheduled = false;
     if (!this.canWrite && !this.closed) return;
-    const out = this.output.takeFull();
-    if (out !== undefined) this.send(out);
+    this.sendFull();
   }
 
   /** Sends `out` (if any) and resolves once everything written so far reached the kernel. */
-  private sendAndWait(out: Buffer | undefined, op: 'flushing' | 'writing'): Promise<void> {
+  private sendAndWait(out: Buffer | string | undefined, op: 'flushing' | 'writing'): Promise<void> {
     const s = this.stream;
     if (s === undefined) return RESOLVED;
     if (out === undefined && s.writableLength === 0) return RESOLVED;
@@ -695,7 +817,8 @@ export class Channel {
       return Promise.reject(this.ioError(op, e));
     }
     if (out !== undefined) {
-      s.write(out);
+      if (typeof out === 'string') writeLatin1(s, out);
+      else s.write(out);
       // Written through to the kernel at once (the usual case on a socket): nothing to wait for.
       if (s.writableLength === 0 && !s.destroyed) return RESOLVED;
     }
@@ -746,7 +869,11 @@ export class Channel {
     if (direction !== undefined) {
       if (direction !== 'read' && direction !== 'write') {
         return Promise.reject(
-          new SockchanError(`bad direction "${String(direction)}": must be read or write`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] }),
+          new SockchanError(`bad direction "${String(direction)}": must be read or write`, {
+            code: 'ERR_SOCKCHAN_ARGS',
+            // Tcl_GetIndexFromObj's errorCode, as tclsh 8.6.13 gives it.
+            errorCode: ['TCL', 'LOOKUP', 'INDEX', 'direction', String(direction)],
+          }),
         );
       }
       return direction === 'write' ? this.closeWrite() : this.closeRead();
@@ -850,9 +977,14 @@ export class Channel {
       return RESOLVED;
     }
     const s = this.stream as StreamWithChannel;
-    const reported = wasWritable ? this.writeError : undefined;
+    let reported = wasWritable ? this.writeError : undefined;
     this.writeError = undefined;
-    if (tail !== undefined && reported === undefined) this.send(tail);
+    if (tail !== undefined && reported === undefined) {
+      this.send(tail);
+      // The tail could not go out (the stream is already gone): that is this close's error.
+      reported = this.writeError;
+      this.writeError = undefined;
+    }
     const done = endAndDestroy(s, blocking);
     if (reported !== undefined) {
       done.catch(() => undefined);
@@ -982,12 +1114,12 @@ export class Channel {
       const bad = this.checkRead();
       if (bad !== undefined) throw bad;
       let line: string | null;
-      const now = this.readWaiters === undefined && this.conn === Conn.Open ? this.input.getLine() : undefined;
+      const now = this.readWaiters === undefined && this.conn === Conn.Open ? this.takeLine() : undefined;
       if (now !== undefined) {
         this.afterConsume();
         line = now;
       } else {
-        line = await this.inputOp(() => this.input.getLine(), false);
+        line = (await this.inputOp(ReadKind.Line, undefined, true)) as string | null;
       }
       if (line === null) return;
       yield line;
@@ -1148,6 +1280,34 @@ function checkCount(n: number | undefined, what: string): SockchanError | undefi
   return undefined;
 }
 
+/** Up to this size Node copies a string write through a stack buffer: no allocation at all. */
+const STACK_WRITE_LIMIT = 16 * 1024;
+/** The largest scratch buffer kept for reuse. */
+const SCRATCH_LIMIT = 256 * 1024;
+/**
+ * One buffer shared by every channel for large text writes to sockets: it is filled, written, and
+ * kept only when the socket copied it into the kernel at once (its queue is empty after the
+ * write, so nothing holds the buffer). Fresh memory for every 64 KiB write costs page faults on
+ * each use; this region stays mapped.
+ */
+let scratch: Buffer | undefined;
+
+/** Writes `latin1` text (one byte per character) to a `net.Socket`. */
+function writeLatin1(s: Duplex, text: string): void {
+  const n = text.length;
+  if (n <= STACK_WRITE_LIMIT || n > SCRATCH_LIMIT) {
+    s.write(text, 'latin1');
+    return;
+  }
+  let buf = scratch;
+  scratch = undefined;
+  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
+  buf.write(text, 0, n, 'latin1');
+  s.write(buf.subarray(0, n));
+  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
+  if (s.writableLength === 0) scratch = buf;
+}
+
 function settleAll(waiters: Waiter[] | undefined): void {
   if (waiters === undefined) return;
   for (const w of waiters) w.resolve();
@@ -1155,6 +1315,12 @@ function settleAll(waiters: Waiter[] | undefined): void {
 
 /** Ends the stream after its queued writes and destroys it once they are done. */
 function endAndDestroy(s: Duplex, blocking: boolean): Promise<void> {
+  if (s instanceof Socket && !s.destroyed && !s.writableEnded && s.writableLength === 0 && !s.connecting) {
+    // Nothing left to send: close the descriptor at once, as Tcl's close() does. The kernel sends
+    // the FIN after whatever it still holds; end() would first make libuv shutdown() and wait.
+    s.destroy();
+    return RESOLVED;
+  }
   const p = new Promise<void>((resolve, reject) => {
     if (s.destroyed) {
       resolve();

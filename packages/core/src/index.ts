@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { Channel, channelNames, nextChannelName } from './channel.js';
+export { Channel, DEFAULT_MAX_LINE, channelNames, nextChannelName } from './channel.js';
 export type { ChannelConstructorOptions, ChannelEventHandler, DriverOptionSpec } from './channel.js';
 export {
   GENERIC_OPTION_NAMES,

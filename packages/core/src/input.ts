@@ -1,3 +1,4 @@
+import { clearArray } from './array.js';
 import type { InputTranslation } from './options.js';
 
 /**
@@ -151,7 +152,7 @@ export class InputBuffer {
       this.raw[this.rawHead] = EMPTY;
       this.rawHead++;
       if (this.rawHead === this.raw.length) {
-        this.raw.length = 0;
+        clearArray(this.raw);
         this.rawHead = 0;
       } else if (this.rawHead > 64 && this.rawHead * 2 > this.raw.length) {
         this.raw = this.raw.slice(this.rawHead);
@@ -196,14 +197,14 @@ export class InputBuffer {
       outPos: this.textBase + this.pos,
       carry: this.carry,
     };
-    this.segRaw.length = 0;
+    clearArray(this.segRaw);
   }
 
   /** Drops the anchor once every decoded character is consumed and nothing is held. */
   private dropSegmentIfClean(): void {
     if (this.anchor !== undefined && this.pos >= this.text.length && !this.heldCR && this.carry === '' && this.decoder.pending === 0) {
       this.anchor = undefined;
-      this.segRaw.length = 0;
+      clearArray(this.segRaw);
     }
   }
 
@@ -436,7 +437,7 @@ export class InputBuffer {
       this.raw[this.rawHead++] = EMPTY;
       this.rawBytes -= n;
       if (this.rawHead === this.raw.length) {
-        this.raw.length = 0;
+        clearArray(this.raw);
         this.rawHead = 0;
       }
       return first;
@@ -461,7 +462,7 @@ export class InputBuffer {
       }
     }
     if (this.rawHead === this.raw.length) {
-      this.raw.length = 0;
+      clearArray(this.raw);
       this.rawHead = 0;
     }
     this.rawBytes -= n;
@@ -520,7 +521,7 @@ export class InputBuffer {
     this.carry = carryOut + held;
     this.heldCR = false;
     this.anchor = undefined;
-    this.segRaw.length = 0;
+    clearArray(this.segRaw);
     if (this.decoderEnded && rest.length > 0) this.decoderEnded = false;
   }
 

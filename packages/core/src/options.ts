@@ -129,12 +129,24 @@ export function parseTranslationWord(word: string): Translation {
  * `bad value for -translation: must be a one or two element list`.
  */
 export function splitTranslationValue(value: string | readonly [string, string]): [string, string] {
-  const words = typeof value === 'string' ? splitTclList(value) : [...value];
+  // Untyped callers can pass anything: a value that is neither text nor a list is a bad value.
+  const words = typeof value === 'string' ? splitTclList(value) : stringList(value);
   if (words === undefined || words.length < 1 || words.length > 2) {
     throw badValue('bad value for -translation: must be a one or two element list');
   }
   const [a, b] = words as [string, string?];
   return words.length === 1 ? [a, a] : [a, b ?? ''];
+}
+
+/**
+ * A list value given as an array: its strings, or `undefined` (a bad value) when it is not an
+ * array of strings. Untyped callers can pass anything; that must fail with the option's text,
+ * not with a TypeError.
+ */
+function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const words: unknown[] = value;
+  return words.every((w): w is string => typeof w === 'string') ? words : undefined;
 }
 
 /**
@@ -158,7 +170,7 @@ export function parseEofcharValue(value: string | readonly [string, string]): [s
     // A lone character that is itself list syntax (`{`, `"`, a space) is meant literally.
     words = value.length === 1 ? [value] : splitTclList(value);
   } else {
-    words = [...value];
+    words = stringList(value);
   }
   if (words === undefined || words.length > 2) {
     throw badValue('bad value for -eofchar: should be a list of zero, one, or two elements');

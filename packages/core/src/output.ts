@@ -1,3 +1,4 @@
+import { clearArray } from './array.js';
 import type { Buffering, OutputTranslation } from './options.js';
 
 /**
@@ -107,7 +108,7 @@ export class OutputBuffer {
       if (!hasLf && this.buffering === 'line' && data.indexOf(10) >= 0) hasLf = true;
       if (data.length > 0) this.addBytes(asBuffer(data));
     }
-    if (newline) this.addText(this.translation === 'lf' ? LF_TEXT : this.translation === 'crlf' ? CRLF_TEXT : CR_TEXT);
+    if (newline) this.addEol();
     if (this.buffering === 'none' || (this.buffering === 'line' && hasLf)) return this.takeAll();
     return undefined;
   }
@@ -127,6 +128,33 @@ export class OutputBuffer {
   /** Everything buffered (for flush), or `undefined` when empty. */
   takeAll(): Buffer | undefined {
     return this.bytes === 0 ? undefined : this.take(this.bytes);
+  }
+
+  /**
+   * The next `n` buffered bytes (all of them without `n`) as a `latin1` string, when everything
+   * buffered is text of a one-byte fast path (one character per byte, `binary`, `iso8859-1`,
+   * `ascii`); otherwise `undefined` (use {@link take}, {@link takeAll}). For streams that copy a
+   * string into the kernel at once (a `net.Socket`): a Buffer would hold its memory until the
+   * next garbage collection, and fresh memory for every write costs page faults.
+   */
+  takeLatin1Text(n = this.textBytes): string | undefined {
+    if (this.chunkBytes !== 0 || this.textBytes === 0 || n === 0 || this.fast === undefined || this.fast.enc !== 'latin1') return undefined;
+    const text = this.text;
+    if (n >= this.textBytes) {
+      this.text = '';
+      this.textBytes = 0;
+      return text;
+    }
+    this.text = text.slice(n);
+    this.textBytes -= n;
+    return text.slice(0, n);
+  }
+
+  /** The whole buffers waiting as one `latin1` string, as {@link takeLatin1Text} allows. */
+  takeFullLatin1Text(): string | undefined {
+    const total = this.textBytes;
+    if (total < this.bufferSize) return undefined;
+    return this.takeLatin1Text(total - (total % this.bufferSize));
   }
 
   /** The final bytes at close: the encoder's end and the output eofchar (Tcl writes it raw). */
@@ -172,6 +200,17 @@ export class OutputBuffer {
     if (out.length > 0) this.pushChunk(out);
   }
 
+  /** The translated end of line: ASCII, so every fast path takes it as it is (no range test). */
+  private addEol(): void {
+    const eol = this.translation === 'lf' ? LF_TEXT : this.translation === 'crlf' ? CRLF_TEXT : CR_TEXT;
+    if (this.fast !== undefined && !this.encoderHolds) {
+      this.text += eol;
+      this.textBytes += eol.length;
+      return;
+    }
+    this.addText(eol);
+  }
+
   private addBytes(buf: Buffer): void {
     this.sealText();
     this.pushChunk(buf);
@@ -182,11 +221,27 @@ export class OutputBuffer {
     this.chunkBytes += buf.length;
   }
 
-  /** Encodes the pending text into a chunk. */
+  /**
+   * Encodes the pending text into a chunk. A lone small chunk before it (what a `takeFull` left
+   * over) is merged into the same new Buffer, so the next take hands out one piece and does not
+   * copy everything again to join them.
+   */
   private sealText(): void {
-    if (this.textBytes === 0) return;
+    const textBytes = this.textBytes;
+    if (textBytes === 0) return;
     const enc = (this.fast as FastPathSpec).enc;
-    const buf = Buffer.from(this.text, enc);
+    const chunks = this.chunks;
+    let buf: Buffer;
+    if (chunks.length === 1 && this.chunkBytes < this.bufferSize) {
+      const head = chunks[0] as Buffer;
+      buf = Buffer.allocUnsafe(head.length + textBytes);
+      head.copy(buf, 0);
+      buf.write(this.text, head.length, textBytes, enc);
+      clearArray(chunks);
+      this.chunkBytes = 0;
+    } else {
+      buf = Buffer.from(this.text, enc);
+    }
     this.text = '';
     this.textBytes = 0;
     this.pushChunk(buf);
@@ -201,11 +256,11 @@ export class OutputBuffer {
       this.chunkBytes = 0;
       if (chunks.length === 1) {
         const only = chunks[0] as Buffer;
-        chunks.length = 0;
+        clearArray(chunks);
         return only;
       }
       const all = Buffer.concat(chunks, n);
-      chunks.length = 0;
+      clearArray(chunks);
       return all;
     }
     const parts: Buffer[] = [];

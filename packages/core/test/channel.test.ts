@@ -78,6 +78,8 @@ describe('half-close', () => {
   it('bad direction', async () => {
     const [ch] = pair();
     await expect(ch.close('both' as 'read')).rejects.toThrow('bad direction "both": must be read or write');
+    // tclsh 8.6.13: catch {close $s both} r o; dict get $o -errorcode
+    await expect(ch.close('both' as 'read')).rejects.toMatchObject({ errorCode: ['TCL', 'LOOKUP', 'INDEX', 'direction', 'both'] });
   });
 
   it('read side closed: reads fail, writes work', async () => {

@@ -1,0 +1,19 @@
+// Preloaded into a benchmark child (`node --import ./cpu-hook.mjs row.mjs ...`) by cpu.mjs: counts
+// the process's CPU time (user + system) from its first socket (connect or accept, seen through
+// node:net's diagnostics channels, so start-up and module loading are not counted) and prints
+// `CPU <µs>` on stderr at exit (clients) or on SIGUSR2 (servers, which the driver then kills).
+import dc from 'node:diagnostics_channel';
+import process from 'node:process';
+
+let base;
+function mark() {
+  base ??= process.cpuUsage();
+}
+dc.subscribe('net.client.socket', mark);
+dc.subscribe('net.server.socket', mark);
+function report() {
+  const d = process.cpuUsage(base);
+  process.stderr.write(`CPU ${base === undefined ? -1 : d.user + d.system}\n`);
+}
+process.on('exit', report);
+process.on('SIGUSR2', report);

@@ -1,0 +1,144 @@
+import net from 'node:net';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Channel, OutputBuffer } from '../src/index.js';
+import type { StreamEncoder } from '../src/index.js';
+
+/**
+ * The write paths taken for speed: text of a one-byte encoding handed out as a `latin1` string
+ * (OutputBuffer.takeLatin1Text) and written to sockets as a string or through a reused scratch
+ * buffer. They must send exactly the bytes the Buffer paths send.
+ */
+
+const noEncoder = (): StreamEncoder => {
+  throw new Error('the fast path should not need the encoder');
+};
+
+describe('OutputBuffer latin1 text', () => {
+  it('takeFullLatin1Text gives the same bytes as takeFull, whole buffers only', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e\n]/g, 'x')), fc.boolean()), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 64 }),
+        (writes, size) => {
+          const a = new OutputBuffer('iso8859-1', noEncoder, 'crlf', 'full', size);
+          const b = new OutputBuffer('iso8859-1', noEncoder, 'crlf', 'full', size);
+          const viaText: string[] = [];
+          const viaBytes: Buffer[] = [];
+          for (const [data, nl] of writes) {
+            a.write(data, nl);
+            b.write(data, nl);
+            const t = a.takeFullLatin1Text();
+            if (t !== undefined) {
+              expect(t.length % size).toBe(0);
+              viaText.push(t);
+            }
+            const f = b.takeFull();
+            if (f !== undefined) viaBytes.push(f);
+            expect(a.bytes).toBe(b.bytes);
+          }
+          viaText.push(a.takeLatin1Text() ?? '');
+          viaBytes.push(b.takeAll() ?? Buffer.alloc(0));
+          expect(Buffer.from(viaText.join(''), 'latin1').equals(Buffer.concat(viaBytes))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('is undefined when bytes are buffered or the encoding is not one byte per character', () => {
+    const bin = new OutputBuffer('binary', noEncoder, 'lf', 'full', 4096);
+    bin.write(Uint8Array.from([1, 2]), false);
+    bin.write('ab', false);
+    expect(bin.takeLatin1Text()).toBeUndefined();
+    expect(bin.takeAll()?.toString('hex')).toBe('01026162');
+    const utf8 = new OutputBuffer('utf-8', noEncoder, 'lf', 'full', 4096);
+    utf8.write('é', true);
+    expect(utf8.takeLatin1Text()).toBeUndefined();
+    expect(utf8.takeAll()?.toString('hex')).toBe('c3a90a');
+  });
+});
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+/**
+ * A loopback server that collects everything one connection sends until EOF. With `paused`, it
+ * reads nothing until `resume()`: the sender's kernel buffers fill and its writes queue.
+ */
+async function sink(paused = false): Promise<{ port: number; received: Promise<Buffer>; resume: () => void }> {
+  let deliver!: (b: Buffer) => void;
+  const received = new Promise<Buffer>((resolve) => (deliver = resolve));
+  let accepted: net.Socket | undefined;
+  let resumeWanted = false;
+  const resume = (): void => {
+    resumeWanted = true;
+    accepted?.resume();
+  };
+  const server = net.createServer((sock) => {
+    accepted = sock;
+    if (paused && !resumeWanted) sock.pause();
+    const parts: Buffer[] = [];
+    sock.on('data', (d: Buffer) => parts.push(d));
+    sock.on('end', () => deliver(Buffer.concat(parts)));
+    sock.on('error', () => deliver(Buffer.concat(parts)));
+  });
+  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return { port: address.port, received, resume };
+}
+
+async function connect(port: number): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+describe('text writes to a net.Socket', () => {
+  it('large and small flushes and full buffers arrive byte for byte, in order', async () => {
+    const { port, received } = await sink();
+    const sock = await connect(port);
+    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1', buffersize: 4096 });
+    cleanup.push(() => ch.close().catch(() => undefined));
+    let expected = '';
+    // Lines of every length class: small (socket's own copy), above 16 KiB and above 64 KiB
+    // (the scratch buffer, reused from one write to the next), with Latin-1 characters.
+    const sizes = [5, 20_000, 70_000, 3, 40_000, 130_000, 17_000, 1];
+    for (const [i, n] of sizes.entries()) {
+      const line = String.fromCharCode(0x41 + i, 0xe9).repeat(Math.ceil(n / 2)).slice(0, n);
+      await ch.puts(line);
+      expected += `${line}\n`;
+      if (i % 2 === 1) await ch.flush();
+    }
+    await ch.close();
+    const got = await received;
+    expect(got.length).toBe(expected.length);
+    expect(got.equals(Buffer.from(expected, 'latin1'))).toBe(true);
+  });
+
+  it('writes that queue behind a full socket keep their bytes (the scratch buffer is not reused)', async () => {
+    const { port, received, resume } = await sink(true);
+    const sock = await connect(port);
+    // Nonblocking: flushes never wait, so once the kernel's buffers are full the writes queue in
+    // the socket while later ones are prepared.
+    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1', blocking: false });
+    cleanup.push(() => ch.close().catch(() => undefined));
+    let expected = '';
+    for (let i = 0; i < 48; i++) {
+      const line = String.fromCharCode(0x41 + (i % 26)).repeat(200_000);
+      await ch.puts(line);
+      await ch.flush();
+      expected += `${line}\n`;
+    }
+    expect(ch.pending('output')).toBeGreaterThan(0);
+    resume();
+    await ch.close();
+    const got = await received;
+    expect(got.length).toBe(expected.length);
+    expect(got.equals(Buffer.from(expected, 'latin1'))).toBe(true);
+  });
+});
