@@ -14,8 +14,13 @@ if (args.role === 'server') {
     let received = 0;
     chan.onReadable(async (c) => {
       const ch = c as SocketChannel;
-      const chunk = await ch.readBytes();
-      received += chunk.length;
+      // Like Tcl's [read $chan] in a readable handler: take everything buffered now
+      // (nonblocking readBytes() hands over one queued chunk per call).
+      for (;;) {
+        const chunk = await ch.readBytes();
+        if (chunk.length === 0) break;
+        received += chunk.length;
+      }
       if (ch.eof()) {
         ch.onReadable(null);
         ch.configure({ blocking: true });
