@@ -141,7 +141,7 @@ export class Channel {
   /** The channel's Tcl name (`sock7`), quoted in error messages. */
   readonly name: string;
   /** The stream, once there is one (a subclass may create the channel before connecting). */
-  protected stream: StreamWithChannel | undefined;
+  protected stream: Duplex | undefined;
 
   private conn: Conn;
   private connectError: SockchanError | undefined;

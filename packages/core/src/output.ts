@@ -133,7 +133,7 @@ export class OutputBuffer {
   /**
    * The next `n` buffered bytes (all of them without `n`) as a `latin1` string, when everything
    * buffered is text of a one-byte fast path (one character per byte, `binary`, `iso8859-1`,
-   * `ascii`); otherwise `undefined` (use {@link take}, {@link takeAll}). For streams that copy a
+   * `ascii`); otherwise `undefined` (use `take()`, {@link takeAll}). For streams that copy a
    * string into the kernel at once (a `net.Socket`): a Buffer would hold its memory until the
    * next garbage collection, and fresh memory for every write costs page faults.
    */

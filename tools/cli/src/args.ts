@@ -1,0 +1,156 @@
+import { SockchanError, formatChoices, parseSocketArgs, SOCKET_WRONG_ARGS } from 'sockchan';
+import { parseBuffering, parseTranslationWord, resolveEncodingName, splitTranslationValue } from 'sockchan';
+import type { Buffering, Translation } from 'sockchan';
+
+/**
+ * The `sockchan` command line: Tcl's `socket` words (parsed by the umbrella's `parseSocketArgs`,
+ * so the messages are tclsh's) plus the CLI's own channel options, which may appear anywhere
+ * among the leading options, as `chan configure` options would be applied right after `socket`.
+ */
+
+/** What `-server` can run: Tcl's manual time server, a line echo, or a sink printing to stdout. */
+export const SERVER_KINDS = ['cat', 'echo', 'time'] as const;
+
+/** One of {@link SERVER_KINDS}. */
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** The socket's channel options given on the command line (unset ones keep Tcl's defaults). */
+export interface ChannelFlags {
+  /** `-encoding NAME`: a Tcl encoding name, canonical. */
+  encoding?: string;
+  /**
+   * `-translation MODE` or `-translation {IN OUT}`: the `[input, output]` pair; `undefined` for a
+   * side given as `{}` (left at Tcl's default).
+   */
+  translation?: readonly [Translation | undefined, Translation | undefined];
+  /** `-buffering full|line|none`. */
+  buffering?: Buffering;
+}
+
+/** `sockchan ?-myaddr a? ?-myport p? ?-async? host port`. */
+export interface ClientCommand extends ChannelFlags {
+  /** Discriminant. */
+  readonly mode: 'client';
+  /** The host to connect to. */
+  readonly host: string;
+  /** The port to connect to (a service name is resolved already). */
+  readonly port: number;
+  /** `-myaddr`. */
+  readonly myaddr?: string;
+  /** `-myport`. */
+  readonly myport?: number;
+  /** `-async`. */
+  readonly async: boolean;
+}
+
+/** `sockchan -server echo|cat|time ?-myaddr a? port`. */
+export interface ServerCommand extends ChannelFlags {
+  /** Discriminant. */
+  readonly mode: 'server';
+  /** What each accepted connection gets. */
+  readonly kind: ServerKind;
+  /** The port to listen on (0: the OS chooses; it is printed on stderr). */
+  readonly port: number;
+  /** `-myaddr`. */
+  readonly myaddr?: string;
+}
+
+/** `sockchan --help`. */
+export interface HelpCommand {
+  /** Discriminant. */
+  readonly mode: 'help';
+}
+
+/** `sockchan --version`. */
+export interface VersionCommand {
+  /** Discriminant. */
+  readonly mode: 'version';
+}
+
+/** A parsed command line. */
+export type Command = ClientCommand | ServerCommand | HelpCommand | VersionCommand;
+
+/** Options of the `socket` command itself, then the CLI's own. */
+const SOCKET_OPTIONS = ['-async', '-myaddr', '-myport', '-server'] as const;
+const CHANNEL_OPTIONS = ['-buffering', '-encoding', '-translation'] as const;
+const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS].sort();
+
+/** The wrong-# message with the CLI's name and its server commands in place of Tcl's. */
+export const WRONG_ARGS = SOCKET_WRONG_ARGS.replace(/"socket /g, '"sockchan ').replace('-server command', '-server echo|cat|time');
+
+function usage(message: string): SockchanError {
+  return new SockchanError(message, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['TCL', 'WRONGARGS'] });
+}
+
+/**
+ * Parses the words after `sockchan`. Throws a {@link SockchanError} (code `ERR_SOCKCHAN_ARGS` or
+ * the value parsers' codes) with Tcl's text for every bad command line; the caller prints it and
+ * exits 2.
+ */
+export function parseCommandLine(argv: readonly string[]): Command {
+  if (argv.some((w) => w === '--help' || w === '-help' || w === '-h')) return { mode: 'help' };
+  if (argv.length === 1 && argv[0] === '--version') return { mode: 'version' };
+  const socketWords: string[] = [];
+  const flags: ChannelFlags = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (!word.startsWith('-')) break;
+    if ((CHANNEL_OPTIONS as readonly string[]).includes(word)) {
+      const value = argv[i + 1];
+      if (value === undefined) throw usage(`no argument given for ${word} option`);
+      i++;
+      setFlag(flags, word, value);
+      continue;
+    }
+    if (!(SOCKET_OPTIONS as readonly string[]).includes(word)) {
+      throw new SockchanError(`bad option "${word}": must be ${formatChoices(ALL_OPTIONS)}`, {
+        code: 'ERR_SOCKCHAN_ARGS',
+        errorCode: ['TCL', 'LOOKUP', 'INDEX', 'option', word],
+      });
+    }
+    socketWords.push(word);
+    // Options with a value take the next word whatever it looks like, as Tcl does.
+    if (word !== '-async' && i + 1 < argv.length) socketWords.push(argv[++i] as string);
+  }
+  socketWords.push(...argv.slice(i));
+  let parsed;
+  try {
+    parsed = parseSocketArgs<string>(socketWords);
+  } catch (err) {
+    if (err instanceof SockchanError && err.message === SOCKET_WRONG_ARGS) throw usage(WRONG_ARGS);
+    throw err;
+  }
+  if (parsed.server) {
+    const kind = parsed.command;
+    if (!(SERVER_KINDS as readonly string[]).includes(kind)) {
+      throw usage(`bad server command "${kind}": must be ${formatChoices(SERVER_KINDS)}`);
+    }
+    return { mode: 'server', kind: kind as ServerKind, port: parsed.port, ...opt('myaddr', parsed.myaddr), ...flags };
+  }
+  return {
+    mode: 'client',
+    host: parsed.host,
+    port: parsed.port,
+    async: parsed.async,
+    ...opt('myaddr', parsed.myaddr),
+    ...opt('myport', parsed.myport),
+    ...flags,
+  };
+}
+
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Checks a channel option's value with core's parsers, so the messages are `chan configure`'s. */
+function setFlag(flags: ChannelFlags, option: string, value: string): void {
+  if (option === '-encoding') {
+    flags.encoding = resolveEncodingName(value);
+  } else if (option === '-buffering') {
+    flags.buffering = parseBuffering(value);
+  } else {
+    const [input, output] = splitTranslationValue(value);
+    flags.translation = [input === '' ? undefined : parseTranslationWord(input), output === '' ? undefined : parseTranslationWord(output)];
+  }
+}

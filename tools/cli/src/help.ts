@@ -1,0 +1,35 @@
+/** `sockchan --help`: the syntax, the options, and examples to copy. */
+export const HELP_TEXT = `sockchan: Tcl's socket command at the shell.
+
+Usage:
+  sockchan ?-myaddr addr? ?-myport myport? ?-async? ?channel options? host port
+      Connects and copies stdin to the socket and the socket to stdout (like netcat).
+      At the end of stdin it half-closes the socket (sends FIN) and waits for the
+      peer to close; it exits when the peer has closed its side.
+  sockchan -server echo|cat|time ?-myaddr addr? ?channel options? port
+      Listens (every local family unless -myaddr is given; port 0 lets the OS choose,
+      the address is printed on stderr) until Ctrl-C:
+        echo  sends each line back
+        cat   prints what clients send to stdout
+        time  the time server of Tcl's socket manual page
+
+Channel options (the socket's, as with chan configure; Tcl's defaults otherwise):
+  -encoding name         e.g. utf-8, iso8859-1, binary (default: the system encoding)
+  -translation mode      auto, binary, cr, lf, crlf or platform, or "in out"
+                         (default "auto crlf": lines go out with CRLF, any end is read).
+                         binary makes that direction byte-transparent, stdin/stdout included.
+  -buffering mode        full, line or none (default full; the input is still sent
+                         whenever stdin has nothing more for now)
+
+Exit status: 0 done, 1 connection or I/O error, 2 bad command line,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+
+Examples:
+  sockchan -server time 9900 &            # the manual's time server
+  sockchan localhost 9900                 # its two lines, then the server closes
+  sockchan -server echo -myaddr 127.0.0.1 7777
+  printf 'GET / HTTP/1.0\\n\\n' | sockchan example.org 80    # lines go out as CRLF
+  sockchan -translation binary host 9000 < file.bin > reply.bin
+  sockchan -async -encoding iso8859-1 localhost 25
+  sockchan -server cat 0 > received.txt   # port chosen by the OS, shown on stderr
+`;
