@@ -52,6 +52,7 @@ const folders = ['packages', 'tools']
 const order = ['packages/base', 'packages/encodings', 'packages/core', 'packages/async-connect', 'packages/server', 'packages/sockchan'];
 folders.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
 
+const PACKAGE_TIMEOUT_MS = Number(process.env.SOCKCHAN_PACKAGE_TIMEOUT_MS ?? 15 * 60_000);
 const reports = mkdtempSync(join(tmpdir(), 'sockchan-tests-'));
 let passed = 0, failed = 0, skipped = 0;
 const problems = [];
@@ -60,7 +61,17 @@ for (const dir of folders) {
   if (!hasTests) continue;
   console.log(`\n=== ${dir}`);
   const out = join(reports, dir.replace('/', '_') + '.json');
-  const r = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], { cwd: join(root, dir) });
+  // A bound per package: a suite that hangs fails loudly instead of using up CI's time.
+  const r = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {
+    cwd: join(root, dir),
+    timeout: PACKAGE_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+  });
+  if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL') {
+    failed += 1;
+    problems.push(`${dir}: did not finish within ${PACKAGE_TIMEOUT_MS / 60_000} minutes and was killed`);
+    continue;
+  }
   if (!existsSync(out)) {
     failed += 1;
     problems.push(`${dir}: vitest produced no report (exit ${r.status})`);

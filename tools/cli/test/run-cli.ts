@@ -44,6 +44,12 @@ export class CliProcess {
         this.notify();
         resolve({ code, signal });
       });
+      // A bin that cannot be started (say, not executable) must fail the test at once, not hang it.
+      this.child.once('error', (error) => {
+        this.err += `spawn failed: ${error.message}\n`;
+        this.notify();
+        resolve({ code: null, signal: null });
+      });
     });
   }
 
