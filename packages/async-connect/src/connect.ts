@@ -1,7 +1,7 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError } from '@sockchan/base';
+import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
 import { connectError } from './errors.js';
 import { ConnectHistory } from './history.js';
 import type { HistoryEntry } from './history.js';
@@ -65,10 +65,10 @@ export interface CheckedConnectArguments {
  */
 export function checkConnectArguments(host: unknown, port: unknown, options: ConnectOptions = {}): CheckedConnectArguments {
   if (typeof host !== 'string') {
-    throw new SockchanError(`expected a host name or address but got "${String(host)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+    throw new SockchanError(`expected a host name or address but got "${valueText(host)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
   if (typeof port !== 'string' && typeof port !== 'number') {
-    throw new SockchanError(`expected integer but got "${String(port)}"`, { code: 'ERR_SOCKCHAN_BAD_VALUE', errorCode: ['NONE'] });
+    throw new SockchanError(`expected integer but got "${valueText(port)}"`, { code: 'ERR_SOCKCHAN_BAD_VALUE', errorCode: ['NONE'] });
   }
   const remotePort = parsePort(port);
   let localPort: number | undefined;
@@ -77,7 +77,7 @@ export function checkConnectArguments(host: unknown, port: unknown, options: Con
     localPort = p === 0 ? undefined : p;
   }
   if (options.myaddr !== undefined && typeof options.myaddr !== 'string') {
-    throw new SockchanError(`expected a local address but got "${String(options.myaddr)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+    throw new SockchanError(`expected a local address but got "${valueText(options.myaddr)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
   resolveTuning(options);
   return { host: stripBrackets(host), port: remotePort, localPort };

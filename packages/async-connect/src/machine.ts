@@ -1,4 +1,4 @@
-import { SockchanError, errnoText } from '@sockchan/base';
+import { SockchanError, errnoText, valueText } from '@sockchan/base';
 import type { HistoryEntry } from './history.js';
 
 /** An address family: 6 for IPv6, 4 for IPv4. */
@@ -162,7 +162,7 @@ interface AttemptState {
 }
 
 function badTuning(name: string, value: unknown, range: string): SockchanError {
-  return new SockchanError(`bad ${name} "${String(value)}": must be an integer from ${range}`, {
+  return new SockchanError(`bad ${name} "${valueText(value)}": must be an integer from ${range}`, {
     code: 'ERR_SOCKCHAN_BAD_VALUE',
     errorCode: ['NONE'],
   });
@@ -195,7 +195,7 @@ export interface ResolvedTuning {
 export function resolveTuning(tuning: HappyEyeballsTuning): ResolvedTuning {
   const connectTimeout = tuning.connectTimeout;
   if (connectTimeout !== undefined && (typeof connectTimeout !== 'number' || !Number.isFinite(connectTimeout) || connectTimeout <= 0)) {
-    throw new SockchanError(`bad connectTimeout "${String(connectTimeout)}": must be a positive number of ms`, {
+    throw new SockchanError(`bad connectTimeout "${valueText(connectTimeout)}": must be a positive number of ms`, {
       code: 'ERR_SOCKCHAN_BAD_VALUE',
       errorCode: ['NONE'],
     });

@@ -1,14 +1,7 @@
 import net from 'node:net';
 import type { Server, ServerOpts, Socket } from 'node:net';
 import dns from 'node:dns';
-import {
-  SockchanError,
-  addressFamily,
-  displayAddress,
-  notAnInteger,
-  parsePort,
-  toSockchanError,
-} from '@sockchan/base';
+import { SockchanError, addressFamily, displayAddress, notAnInteger, parsePort, toSockchanError, valueText } from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
 import { BindFailure, bindAll } from './bind.js';
 import type { BindOne, BoundSocket } from './bind.js';
@@ -325,7 +318,7 @@ class ListenerImpl implements Listener {
  * leaving nothing open.
  */
 export async function listen(port: number | string, options: ListenOptions): Promise<Listener> {
-  if (typeof port !== 'number' && typeof port !== 'string') throw notAnInteger(String(port));
+  if (typeof port !== 'number' && typeof port !== 'string') throw notAnInteger(valueText(port));
   const portNumber = parsePort(port);
   const cfg = checkOptions(options);
   if (cfg.reusePort && !nodeHasReusePort()) {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { SockchanError, parseTclInteger } from '@sockchan/base';
+import { SockchanError, parseTclInteger, valueText } from '@sockchan/base';
 
 /**
  * Called for every accepted connection with the peer's numeric address (no brackets; an
@@ -142,7 +142,7 @@ export function checkOptions(options: ListenOptions): CheckedOptions {
   if (options.maxConnections !== undefined) {
     const n: unknown = options.maxConnections;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-      throw new SockchanError(`bad value for maxConnections: must be a positive integer, got "${String(n)}"`, {
+      throw new SockchanError(`bad value for maxConnections: must be a positive integer, got "${valueText(n)}"`, {
         code: 'ERR_SOCKCHAN_BAD_VALUE',
         errorCode: ['NONE'],
       });
