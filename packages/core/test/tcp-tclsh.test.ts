@@ -1,7 +1,7 @@
 import net from 'node:net';
+import { CleanupList, startTclServer, type TclPeer } from '@sockchan/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../src/index.js';
-import { killAllTcl, startTcl, tclServer } from './helpers/tclsh.js';
 import { fromCp, inputVectors, outputVectors, toCp } from './helpers/vectors.js';
 import type { GetsResult } from './helpers/vectors.js';
 
@@ -13,10 +13,47 @@ import type { GetsResult } from './helpers/vectors.js';
  */
 
 const cleanup: (() => unknown)[] = [];
+const peers = new CleanupList();
 afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-  killAllTcl();
+  try {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  } finally {
+    await peers.closeAll();
+  }
 });
+
+/** A running one-shot tclsh server and the port it listens on. */
+interface OneShotServer {
+  peer: TclPeer;
+  port: number;
+}
+
+/**
+ * Starts a tclsh server on 127.0.0.1 (ephemeral port) that accepts one connection, runs `body`
+ * with `$c` the channel (a Tcl error is printed as `TCLERROR: <message>`), then exits.
+ */
+async function startOneShotServer(body: string): Promise<OneShotServer> {
+  const script = `
+proc accept {c a p} {
+  if {[catch {
+${body}
+  } msg]} { puts "TCLERROR: $msg" }
+  set ::sockchan_done 1
+}
+sockchan_listen accept
+`;
+  // A UTF-8 system encoding, as in an ordinary locale: it is the default of unconfigured channels.
+  const peer = peers.add(await startTclServer(script, { host: '127.0.0.1', lifetimeMs: 15_000, env: { ...process.env, LANG: 'C.UTF-8' } }));
+  if (peer.port === undefined) throw new Error('tclsh server announced no port');
+  return { peer, port: peer.port };
+}
+
+/** What a server printed after its `PORT <n>` line, once it has exited; rejects unless it exited 0. */
+async function outputOf({ peer }: OneShotServer): Promise<string> {
+  const { code, signal } = await peer.exited;
+  if (code !== 0) throw new Error(`tclsh exited with ${String(code ?? signal)}: ${peer.stderr}`);
+  return peer.stdout.slice(peer.stdout.indexOf('\n') + 1);
+}
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -63,11 +100,11 @@ describe('tclsh sends, Channel reads (input vectors over TCP)', () => {
   it('has every chosen vector', () => expect(vectors.map((v) => v.id).sort()).toEqual([...INPUT_IDS].sort()));
   for (const v of vectors) {
     it(`${v.id}: gets`, async () => {
-      const tcl = await startTcl(
-        tclServer(`
+      const tcl = await startOneShotServer(
+        `
     fconfigure $c -translation binary
     foreach h {${v.chunks.join(' ')}} { puts -nonewline $c [binary format H* $h]; flush $c; after 25 }
-    close $c`),
+    close $c`,
       );
       const ch = await channelTo(tcl.port, v.config);
       const got: GetsResult[] = [];
@@ -78,7 +115,7 @@ describe('tclsh sends, Channel reads (input vectors over TCP)', () => {
       }
       const want = v.gets.map((g) => (g.n < 0 ? { n: -1, eof: g.eof ?? 0 } : { n: g.n, cp: g.cp ?? [], eof: g.eof ?? 0 }));
       expect(got).toEqual(want);
-      expect(await tcl.output).toBe('');
+      expect(await outputOf(tcl)).toBe('');
     });
   }
 });
@@ -104,11 +141,11 @@ describe('Channel writes, tclsh reads (output vectors over TCP)', () => {
   it('has every chosen vector', () => expect(vectors.map((v) => v.id).sort()).toEqual([...OUTPUT_IDS].sort()));
   for (const v of vectors) {
     it(`${v.id}: wire bytes`, async () => {
-      const tcl = await startTcl(
-        tclServer(`
+      const tcl = await startOneShotServer(
+        `
     fconfigure $c -translation binary
     puts [binary encode hex [read $c]]
-    close $c`),
+    close $c`,
       );
       const ch = await channelTo(tcl.port, v.config);
       for (const op of v.ops) {
@@ -116,7 +153,7 @@ describe('Channel writes, tclsh reads (output vectors over TCP)', () => {
         else await ch.puts(fromCp(op.arg?.cp ?? []), { nonewline: op.op === 'putsn' });
       }
       await ch.close();
-      expect((await tcl.output).trim()).toBe(v.wireHex);
+      expect((await outputOf(tcl)).trim()).toBe(v.wireHex);
     });
   }
 });
@@ -131,11 +168,11 @@ describe('Channel and tclsh talk lines (encodings and translations on both ends)
   ];
   for (const c of cases) {
     it(`echo through tclsh: ${c.enc}, ours ${c.ours}, theirs ${c.theirs}`, async () => {
-      const tcl = await startTcl(
-        tclServer(`
+      const tcl = await startOneShotServer(
+        `
     fconfigure $c -encoding ${c.enc} -translation ${c.theirs}
     while {[gets $c line] >= 0} { puts $c "<$line>"; flush $c }
-    close $c`),
+    close $c`,
       );
       const ch = await channelTo(tcl.port, { encoding: c.enc, translation: c.ours });
       const got: string[] = [];
@@ -154,13 +191,13 @@ describe('Channel and tclsh talk lines (encodings and translations on both ends)
 
 describe('TCP edge cases with tclsh', () => {
   it('nonblocking puts and close deliver every byte (16 MiB to a slow reader), then EOF', async () => {
-    const tcl = await startTcl(
-      tclServer(`
+    const tcl = await startOneShotServer(
+      `
     fconfigure $c -translation binary
     after 300
     set d [read $c]
     puts "[string length $d] [string range $d 0 9] [string range $d end-9 end]"
-    close $c`),
+    close $c`,
     );
     const ch = await channelTo(tcl.port, { translation: 'binary', blocking: 'false' });
     const block = Buffer.alloc(64 * 1024, 0x61);
@@ -171,16 +208,16 @@ describe('TCP edge cases with tclsh', () => {
     }
     expect(ch.pending('output')).toBeGreaterThan(0);
     await ch.close();
-    expect((await tcl.output).trim()).toBe(`${256 * 65536} 0123456789 ABCDEFGHIJ`);
+    expect((await outputOf(tcl)).trim()).toBe(`${256 * 65536} 0123456789 ABCDEFGHIJ`);
   });
 
   it('half-close: FIN reaches tclsh, which still answers', async () => {
-    const tcl = await startTcl(
-      tclServer(`
+    const tcl = await startOneShotServer(
+      `
     set n 0
     while {[gets $c line] >= 0} { incr n }
     puts $c "got $n lines"
-    close $c`),
+    close $c`,
     );
     const ch = await channelTo(tcl.port, {});
     await ch.puts('one');
@@ -193,14 +230,14 @@ describe('TCP edge cases with tclsh', () => {
   });
 
   it('a reset peer reads as EOF; writing to it fails with broken pipe or reset, once per call', async () => {
-    const tcl = await startTcl(
-      tclServer(`
+    const tcl = await startOneShotServer(
+      `
     fconfigure $c -translation binary -blocking 1
     puts -nonewline $c "partial"
     flush $c
     after 100
     # Unread input makes close send RST.
-    close $c`),
+    close $c`,
     );
     const ch = await channelTo(tcl.port, { translation: 'binary' });
     await ch.puts('unread data that triggers a reset', { nonewline: true });
@@ -220,6 +257,6 @@ describe('TCP edge cases with tclsh', () => {
     const e = error as { message: string; errorCode: string[] };
     expect(e.message).toMatch(new RegExp(`^error (flushing|writing) "${ch.name}": (broken pipe|connection reset by peer)$`));
     expect(e.errorCode[0]).toBe('POSIX');
-    await tcl.output;
+    await outputOf(tcl);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * `tclsh` 8.6 as a real peer: servers that announce their port, clients that run to
- * completion, and ready-made echo, sink and source servers. Scripts are written to a private
- * temporary file (removed when the process ends) and run as `tclsh FILE ARGS...`; stdout is
- * line-buffered on the Tcl side so that each `puts` reaches the test at once.
+ * completion, and ready-made echo, sink and source servers. Scripts are written to files in one
+ * private temporary directory per process (removed with its last script and at exit) and run as
+ * `tclsh FILE ARGS...`; stdout is line-buffered on the Tcl side so that each `puts` reaches the
+ * test at once.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestSupportError } from './errors.js';
@@ -219,11 +220,63 @@ export interface RunTclClientOptions extends TclRunOptions {
   rejectOnFailure?: boolean;
 }
 
+/**
+ * This process's script directory, `<tmpdir>/sockchan-tcl-<pid>-XXXXXX` (the pid tells whose it
+ * is): created on first use, removed when its last script is removed and by the exit hook.
+ * One directory per process rather than one per script, so that a single synchronous 'exit'
+ * handler can remove everything: a test worker may exit before a peer's `exited` settles.
+ */
+let scriptDir: string | undefined;
+/** Script files in {@link scriptDir} that are still in use. */
+const liveScripts = new Set<string>();
+let scriptCounter = 0;
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Synchronous: 'exit' handlers cannot await. process.ts's own hook kills the peers.
+  process.on('exit', removeScriptDir);
+}
+
+function removeScriptDir(): void {
+  if (scriptDir === undefined) return;
+  try {
+    rmSync(scriptDir, { recursive: true, force: true });
+  } catch {
+    // Best effort: an exit handler or a promise callback must not throw.
+  }
+  scriptDir = undefined;
+  liveScripts.clear();
+}
+
+/**
+ * Writes `source` to a new file in this process's script directory. `remove()` (idempotent)
+ * deletes the file, and the directory with its last file, so an idle process holds nothing in
+ * the temporary directory even if it is later killed without running exit handlers.
+ */
 function writeScript(source: string): { file: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'sockchan-tcl-'));
-  const file = join(dir, 'peer.tcl');
+  installExitHook();
+  // Recreated if someone removed it under us (e.g. a manual clean-up of /tmp).
+  if (scriptDir === undefined || !existsSync(scriptDir)) {
+    liveScripts.clear();
+    scriptDir = mkdtempSync(join(tmpdir(), `sockchan-tcl-${process.pid}-`));
+  }
+  scriptCounter += 1;
+  const file = join(scriptDir, `peer-${scriptCounter}.tcl`);
   writeFileSync(file, source);
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  liveScripts.add(file);
+  const remove = (): void => {
+    // Not in the set: removed already, or its directory went with the exit hook.
+    if (!liveScripts.delete(file)) return;
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // Best effort; the directory is removed below or at exit anyway.
+    }
+    if (liveScripts.size === 0) removeScriptDir();
+  };
+  return { file, remove };
 }
 
 function commandLine(within: CommandWrapper | undefined, file: string, args: readonly string[]): [string, string[]] {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -166,5 +169,28 @@ describe('tclsh launcher', () => {
     expect(await peer.nextLine()).toBe('<one>');
     peer.endInput();
     expect(await peer.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('keeps script files only while they are in use, in one directory per process', async () => {
+    const scriptFiles = (): string[] =>
+      readdirSync(tmpdir())
+        .filter((name) => name.startsWith(`sockchan-tcl-${process.pid}-`))
+        .flatMap((dir) => readdirSync(join(tmpdir(), dir)).map((file) => `${dir}/${file}`));
+    expect(scriptFiles()).toEqual([]);
+    const first = cleanup.add(await startTclEchoServer({ host: '127.0.0.1' }));
+    const firstFiles = scriptFiles();
+    expect(firstFiles).toHaveLength(1);
+    const second = cleanup.add(await startTclSinkServer({ host: '127.0.0.1' }));
+    const both = scriptFiles();
+    expect(both).toHaveLength(2);
+    expect(both).toContain(firstFiles[0]);
+    expect(new Set(both.map((path) => path.split('/')[0])).size).toBe(1);
+    // A finished client's script is gone at once; the servers' stay while they run.
+    expect((await runTclClient('puts ok')).stdout).toBe('ok\n');
+    expect(scriptFiles()).toEqual(both);
+    await first.stop();
+    expect(scriptFiles()).toEqual(both.filter((path) => path !== firstFiles[0]));
+    await second.stop();
+    expect(scriptFiles()).toEqual([]);
   });
 });
