@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { DecoderBase, EncoderBase, asBuffer, scratchUnits, unitsToString } from './codec.js';
+import { DecoderBase, EncoderBase, asBuffer, scratchUnits, textUnits, unitsToString } from './codec.js';
 import { UNMAPPED, loadTable } from './tables.js';
 import type { Table } from './tables.js';
 import type { EncodingProfile } from './types.js';
@@ -54,6 +54,19 @@ function tcl8Encode(table: Table): Uint8Array {
   return t;
 }
 
+/** `out[i] = table[bytes[i]]` for every byte; unrolled, as the loop overhead is most of the cost. */
+function mapBytes(bytes: Uint8Array, table: Uint16Array, out: Uint16Array): void {
+  const n = bytes.length;
+  let i = 0;
+  for (const end = n - 3; i < end; i += 4) {
+    out[i] = table[bytes[i]!]!;
+    out[i + 1] = table[bytes[i + 1]!]!;
+    out[i + 2] = table[bytes[i + 2]!]!;
+    out[i + 3] = table[bytes[i + 3]!]!;
+  }
+  for (; i < n; i++) out[i] = table[bytes[i]!]!;
+}
+
 /** Decoder of a table encoding. */
 export class TableDecoder extends DecoderBase {
   private readonly table: Table;
@@ -77,10 +90,9 @@ export class TableDecoder extends DecoderBase {
     if (this.heldLead < 0 && this.asciiFast && isAscii(chunk)) return asBuffer(chunk).toString('latin1');
     if (this.table.type === 'S' && this.profile === 'tcl8') {
       // Single-byte tables never fail under tcl8: one lookup per byte, no branch.
-      const t = tcl8Single(this.table);
       const n = chunk.length;
       const out = scratchUnits(n);
-      for (let i = 0; i < n; i++) out[i] = t[chunk[i]!]!;
+      mapBytes(chunk, tcl8Single(this.table), out);
       return unitsToString(out, n);
     }
     const { isLead, pairs } = this.table;
@@ -107,8 +119,18 @@ export class TableDecoder extends DecoderBase {
         out[o++] = tcl8 ? lead : 0xfffd;
       }
     }
+    const asciiFast = this.asciiFast;
     while (i < n) {
-      const b = chunk[i]!;
+      let b = chunk[i]!;
+      if (b < 0x80 && asciiFast) {
+        // A run of ASCII (most of the text in protocols): each byte is its own character.
+        do {
+          out[o++] = b;
+          if (++i === n) break;
+          b = chunk[i]!;
+        } while (b < 0x80);
+        continue;
+      }
       if (isLead[b] === 0) {
         const c = single[b]!;
         if (c === UNMAPPED) {
@@ -191,7 +213,26 @@ export class TableEncoder extends EncoderBase {
       const t = tcl8Encode(this.table);
       const n = text.length;
       const out = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) out[i] = t[text.charCodeAt(i)]!;
+      // Long texts: read the units from a native copy (creating that view costs more than it
+      // saves on short ones). Both loops unrolled, as in mapBytes.
+      const units = n >= 1024 ? textUnits(text) : undefined;
+      let i = 0;
+      if (units !== undefined) {
+        for (const end = n - 3; i < end; i += 4) {
+          out[i] = t[units[i]!]!;
+          out[i + 1] = t[units[i + 1]!]!;
+          out[i + 2] = t[units[i + 2]!]!;
+          out[i + 3] = t[units[i + 3]!]!;
+        }
+      } else {
+        for (const end = n - 3; i < end; i += 4) {
+          out[i] = t[text.charCodeAt(i)]!;
+          out[i + 1] = t[text.charCodeAt(i + 1)]!;
+          out[i + 2] = t[text.charCodeAt(i + 2)]!;
+          out[i + 3] = t[text.charCodeAt(i + 3)]!;
+        }
+      }
+      for (; i < n; i++) out[i] = t[text.charCodeAt(i)]!;
       return out;
     }
     const { encode, fallback, type } = this.table;

@@ -234,3 +234,20 @@ describe('systemEncoding', () => {
     expect(isEncodingName(systemEncoding())).toBe(true);
   });
 });
+
+describe('long chunks (over 32 Ki characters, built in pieces)', () => {
+  it.each(['cp1252', 'euc-jp', 'utf-8', 'iso8859-1', 'shiftjis'])('%s: one 70,000-byte chunk decodes as many small ones do', (name) => {
+    // Bytes that are valid in every one of these encodings: ASCII mixed with each encoding's own text.
+    const sample = convertTo(name, 'abc€ déf 日本語 xyz\n'.repeat(4000));
+    const bytes = sample.subarray(0, 70_000);
+    const whole = createDecoder(name);
+    const oneShot = whole.decode(bytes) + whole.end();
+    const pieces = createDecoder(name);
+    let small = '';
+    for (let i = 0; i < bytes.length; i += 997) small += pieces.decode(bytes.subarray(i, i + 997));
+    small += pieces.end();
+    expect(oneShot.length).toBeGreaterThan(32 * 1024);
+    expect(oneShot).toBe(small);
+    expect(oneShot).toBe(convertFrom(name, bytes));
+  });
+});
