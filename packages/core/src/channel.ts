@@ -83,6 +83,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const FULL_BATCH_LIMIT = 64 * 1024;
 const NO_DRIVER_OPTIONS: readonly DriverOptionSpec[] = [];
 const EMPTY = Buffer.alloc(0);
+/** Tcl's default `-buffersize`. */
+const DEFAULT_BUFFER_SIZE = 4096;
 
 /** Lifecycle of the connection under a channel. */
 const enum Conn {
@@ -118,6 +120,37 @@ class ReadWaiter {
 
 function noop(): void {}
 
+let lastLocale: string | undefined;
+let lastSystemEncoding: string | undefined;
+
+/**
+ * `systemEncoding()`: the locale variables are read each time (a locale changed at run time
+ * applies to channels that need their encoding afterwards), the encoding name is worked out again
+ * only when their value changed (the name lookup costs more than the read).
+ */
+function currentSystemEncoding(): string {
+  const env = process.env;
+  // The first non-empty of LC_ALL, LC_CTYPE, LANG, as systemEncoding() takes it.
+  let locale = env['LC_ALL'];
+  if (locale === undefined || locale === '') locale = env['LC_CTYPE'];
+  if (locale === undefined || locale === '') locale = env['LANG'];
+  if (locale === '') locale = undefined;
+  if (lastSystemEncoding === undefined || locale !== lastLocale) {
+    lastSystemEncoding = systemEncoding(locale === undefined ? {} : { LC_ALL: locale });
+    lastLocale = locale;
+  }
+  return lastSystemEncoding;
+}
+
+/** The default constructor options (shared: nothing writes to them). */
+const NO_OPTIONS: ChannelConstructorOptions = Object.freeze({});
+
+/** True when constructor options hold channel settings (anything but `name` and `maxLine`). */
+function hasSettings(options: ChannelConstructorOptions): boolean {
+  for (const key in options) if (key !== 'name' && key !== 'maxLine') return true;
+  return false;
+}
+
 /** The waiter whose promise is being created: the executor runs synchronously inside `new Promise`. */
 let waiterBeingCreated: ReadWaiter | undefined;
 /** One shared executor for every waiting read (no closure per call). */
@@ -152,12 +185,18 @@ export class Channel {
   private writeHalfClosed = false;
 
   private blockingMode = true;
-  private encodingName: string;
+  /**
+   * The encoding; the system encoding is looked up when first needed (reading the locale
+   * variables costs microseconds, and a connection closed unused never needs it).
+   */
+  private encodingValue: string | undefined;
   private profileName: ChannelProfile = 'tcl8';
   private inTranslation: InputTranslation = 'auto';
   private outTranslationDefault: OutputTranslation = 'crlf';
-  private readonly input: InputBuffer;
-  private readonly output: OutputBuffer;
+  /** Created on first use (see `input`): a connection closed unread never allocates one. */
+  private inputBuffer: InputBuffer | undefined;
+  /** Created on first use (see `output`): a connection closed unwritten never allocates one. */
+  private outputBuffer: OutputBuffer | undefined;
 
   private blockedFlag = false;
   private maxLineChars = DEFAULT_MAX_LINE;
@@ -190,19 +229,46 @@ export class Channel {
   private eventScheduled = false;
   private connectOutcomePending = false;
 
-  constructor(stream?: Duplex, options: ChannelConstructorOptions = {}) {
+  constructor(stream?: Duplex, options: ChannelConstructorOptions = NO_OPTIONS) {
     this.name = options.name ?? nextChannelName();
-    this.encodingName = systemEncoding();
-    const enc = this.encodingName;
-    this.input = new InputBuffer(this.newDecoder(), 'auto', '');
-    this.input.tclUtf8Hold = this.encodingName === 'utf-8';
-    this.output = new OutputBuffer(enc, () => createEncoder(this.encodingName, { profile: this.profileName }), 'crlf', 'full', 4096);
     this.conn = Conn.Connecting;
     openNames.add(this.name);
-    const { name: _name, maxLine, ...settings } = options;
+    const maxLine = options.maxLine;
     if (maxLine !== undefined) this.maxLine = maxLine;
-    if (Object.keys(settings).length > 0) this.configure(settings);
+    // Most channels are made with a name at most: no copy of the options for them.
+    if (hasSettings(options)) {
+      const { name: _name, maxLine: _maxLine, ...settings } = options;
+      this.configure(settings);
+    }
     if (stream !== undefined) this.attach(stream);
+  }
+
+  private get encodingName(): string {
+    return (this.encodingValue ??= currentSystemEncoding());
+  }
+
+  private set encodingName(name: string) {
+    this.encodingValue = name;
+  }
+
+  /** The input buffer, made on first use with the defaults (configure() changes it afterwards). */
+  private get input(): InputBuffer {
+    if (this.inputBuffer !== undefined) return this.inputBuffer;
+    const input = new InputBuffer(this.newDecoder(), 'auto', '');
+    input.tclUtf8Hold = this.encodingName === 'utf-8';
+    this.inputBuffer = input;
+    return input;
+  }
+
+  /** The output buffer, made on first use with the defaults (configure() changes it afterwards). */
+  private get output(): OutputBuffer {
+    return (this.outputBuffer ??= new OutputBuffer(
+      this.encodingName,
+      () => createEncoder(this.encodingName, { profile: this.profileName }),
+      'crlf',
+      'full',
+      DEFAULT_BUFFER_SIZE,
+    ));
   }
 
   /** A decoder for the current encoding and profile, created on first use. */
@@ -257,7 +323,7 @@ export class Channel {
     this.connectError = posixError('', 'ENOTCONN');
     this.preconnect = undefined;
     this.preconnectBytes = 0;
-    this.output.discard();
+    this.outputBuffer?.discard();
     this.connectOutcomePending = true;
     const waiters = this.connectWaiters;
     this.connectWaiters = undefined;
@@ -570,7 +636,7 @@ export class Channel {
   }
 
   private readLimit(): number {
-    return Math.max(256 * 1024, 4 * this.output.bufferSize);
+    return Math.max(256 * 1024, 4 * (this.outputBuffer?.bufferSize ?? DEFAULT_BUFFER_SIZE));
   }
 
   /** @internal Called by the stream's data handler. */
@@ -605,7 +671,7 @@ export class Channel {
       this.writeErrorSticky ??= posixError('', 'EPIPE', err);
       // Only bytes still queued were lost: then close() (or the next write) reports it. With
       // nothing queued, close() is silent, as Tcl's is after a reset read as EOF.
-      if ((this.stream?.writableLength ?? 0) > 0 || this.output.bytes > 0) this.writeError ??= this.writeErrorSticky;
+      if ((this.stream?.writableLength ?? 0) > 0 || (this.outputBuffer?.bytes ?? 0) > 0) this.writeError ??= this.writeErrorSticky;
       this.onEnd();
       this.failOutputWaiters();
       return;
@@ -677,7 +743,7 @@ export class Channel {
     if (which === 'input') return this.canRead ? this.input.pendingInput : -1;
     if (which === 'output') {
       if (!this.canWrite) return -1;
-      return this.output.bytes + this.preconnectBytes + (this.stream?.writableLength ?? 0);
+      return (this.outputBuffer?.bytes ?? 0) + this.preconnectBytes + (this.stream?.writableLength ?? 0);
     }
     throw new SockchanError(`bad option "${String(which)}": must be input or output`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
@@ -923,7 +989,7 @@ export class Channel {
     }
     if (!this.canWrite) return this.closeAll();
     this.canRead = false;
-    this.input.clear();
+    this.inputBuffer?.clear();
     this.readableHandler = null;
     const waiters = this.readWaiters;
     this.readWaiters = undefined;
@@ -937,9 +1003,11 @@ export class Channel {
 
   /** Output eofchar and encoder end are added once, when the write side closes. */
   private collectTail(): Buffer | undefined {
-    if (!this.canWrite) return undefined;
-    const buffered = this.output.takeAll();
-    const tail = this.output.finish();
+    // Never written to nor configured: no bytes, no encoder, no eofchar, so no tail.
+    const output = this.outputBuffer;
+    if (!this.canWrite || output === undefined) return undefined;
+    const buffered = output.takeAll();
+    const tail = output.finish();
     if (buffered === undefined) return tail;
     if (tail === undefined) return buffered;
     return Buffer.concat([buffered, tail]);
@@ -1034,8 +1102,12 @@ export class Channel {
   private readableNow(): boolean {
     if (!this.canRead || this.conn === Conn.Connecting) return false;
     if (this.conn === Conn.Failed) return false;
-    if (this.input.exhausted || this.streamEnded || this.readError !== undefined) return true;
-    return this.input.hasBufferedInput && !this.needMoreData;
+    if (this.streamEnded || this.readError !== undefined) return true;
+    // No input buffer yet: no byte has arrived.
+    const input = this.inputBuffer;
+    if (input === undefined) return false;
+    if (input.exhausted) return true;
+    return input.hasBufferedInput && !this.needMoreData;
   }
 
   private writableNow(): boolean {

@@ -76,6 +76,8 @@ const DEFAULT_RESOLVE_TIMEOUT_MS = 2000;
 /** Shared by every channel without attempts (accepted ones): idle servers hold thousands. */
 const NO_ATTEMPTS: readonly Attempt[] = Object.freeze([]);
 const LOOKUPS_DONE: Promise<void> = Promise.resolve();
+/** The default options (shared: nothing writes to them). */
+const NO_OPTIONS: SocketChannelConstructorOptions = Object.freeze({});
 
 interface Endpoint {
   readonly address: string;
@@ -118,12 +120,16 @@ export class SocketChannel extends Channel {
    * async connect). Without a socket the channel starts in the connecting state; `socket()` uses
    * that for `async: true`. The channel owns the socket from then on.
    */
-  constructor(socket?: Socket, options: SocketChannelConstructorOptions = {}) {
-    const { name, reverseLookup, ...settings } = options;
+  constructor(socket?: Socket, options: SocketChannelConstructorOptions = NO_OPTIONS) {
+    const name = options.name;
     // Settings are applied below, once this class's fields exist (core would call configure now).
-    super(undefined, name === undefined ? {} : { name });
-    this.#reverseLookup = reverseLookup !== false;
-    if (Object.keys(settings).length > 0) this.configure(settings);
+    super(undefined, name === undefined ? NO_OPTIONS : { name });
+    this.#reverseLookup = options.reverseLookup !== false;
+    // Accepted channels pass only `reverseLookup`: no copy of the options for them.
+    if (hasSettings(options)) {
+      const { name: _name, reverseLookup: _reverseLookup, ...settings } = options;
+      this.configure(settings);
+    }
     if (socket === undefined) return;
     if (socket.connecting) {
       const onError = (err: Error): void => {
@@ -162,13 +168,14 @@ export class SocketChannel extends Channel {
     // The peer's address is known already (the listener or the connect asked for it); the local
     // one costs a getsockname() and is taken when first needed (see #localEnd).
     const remoteAddress = socket.remoteAddress;
-    if (remoteAddress !== undefined) this.#peer = { address: displayAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
+    if (remoteAddress !== undefined) this.#peer = { address: shownAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
     if (this.#keepalive) socket.setKeepAlive(true);
     if (this.#nodelay) socket.setNoDelay(true);
     this.attach(socket);
-    // Started one turn later: a connection closed at once (an accept-and-close server) costs no
-    // lookup; any other starts its lookups long before a human-scale query.
-    if (this.#reverseLookup) setImmediate(startLookups, this);
+    // Started once the current callback returns: a connection closed at once (an accept-and-close
+    // server) costs no lookup; any other starts its lookups long before a human-scale query.
+    // A tick is the cheapest deferral (an immediate costs a timer object and a native call).
+    if (this.#reverseLookup) process.nextTick(startLookups, this);
   }
 
   /** The local end, read from the socket on first use (while the socket still has its descriptor). */
@@ -177,7 +184,7 @@ export class SocketChannel extends Channel {
     const s = this.#socket;
     const address = s?.localAddress;
     if (s === undefined || address === undefined) return undefined;
-    this.#local = { address: displayAddress(address), port: s.localPort ?? 0, host: undefined };
+    this.#local = { address: shownAddress(address), port: s.localPort ?? 0, host: undefined };
     return this.#local;
   }
 
@@ -387,6 +394,18 @@ function triple(end: Endpoint | undefined, reverse: boolean): SocketAddressValue
 
 function startLookups(ch: SocketChannel): void {
   void ch._startLookups();
+}
+
+/** `displayAddress`, skipped for the common forms it leaves unchanged (IPv4, IPv6 not starting with `:`). */
+function shownAddress(address: string): string {
+  const first = address.charCodeAt(0);
+  return first === 58 /* : */ || first === 91 /* [ */ ? displayAddress(address) : address;
+}
+
+/** True when the constructor options hold channel settings (anything but `name` and `reverseLookup`). */
+function hasSettings(options: SocketChannelConstructorOptions): boolean {
+  for (const key in options) if (key !== 'name' && key !== 'reverseLookup') return true;
+  return false;
 }
 
 /** The `-error` text of a failed connect: the errno text, or the resolver's (`Name or service not known`). */

@@ -228,34 +228,35 @@ function defaultOnError(err: unknown, chan?: SocketChannel): void {
   process.stderr.write(`${chan === undefined ? '' : `error in accept callback for ${chan.name}: `}${text}\n`);
 }
 
+/** What every accepted connection of one server shares (no closures per connection). */
+interface AcceptContext {
+  readonly callback: AcceptCallback;
+  readonly onError: (err: unknown, chan?: SocketChannel) => void;
+  readonly chanOptions: { reverseLookup: boolean; keepalive?: boolean; nodelay?: boolean };
+}
+
 /** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
-function accepted(
-  callback: AcceptCallback,
-  onError: (err: unknown, chan?: SocketChannel) => void,
-  chanOptions: { reverseLookup: boolean; keepalive?: boolean; nodelay?: boolean },
-  s: Socket,
-  address: string,
-  port: number,
-): void {
-  const chan = new SocketChannel(s, chanOptions);
-  const failed = (err: unknown): void => {
-    chan.close().catch(() => undefined);
-    try {
-      onError(err, chan);
-    } catch (second) {
-      defaultOnError(err, chan);
-      defaultOnError(second);
-    }
-  };
+function accepted(ctx: AcceptContext, s: Socket, address: string, port: number): void {
+  const chan = new SocketChannel(s, ctx.chanOptions);
   let result: unknown;
   try {
-    result = callback(chan, address, port);
+    result = ctx.callback(chan, address, port);
   } catch (err) {
-    failed(err);
+    acceptFailed(ctx, chan, err);
     return;
   }
   if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-    (result as Promise<unknown>).then(undefined, failed);
+    (result as Promise<unknown>).then(undefined, (err: unknown) => acceptFailed(ctx, chan, err));
+  }
+}
+
+function acceptFailed(ctx: AcceptContext, chan: SocketChannel, err: unknown): void {
+  chan.close().catch(() => undefined);
+  try {
+    ctx.onError(err, chan);
+  } catch (second) {
+    defaultOnError(err, chan);
+    defaultOnError(second);
   }
 }
 
@@ -273,9 +274,9 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
   const reverseLookup = optionalBoolean(o, 'reverseLookup') ?? true;
   const keepalive = optionalBoolean(o, 'keepalive') ?? false;
   const nodelay = optionalBoolean(o, 'nodelay') ?? false;
-  const chanOptions = channelOptions({ reverseLookup, keepalive, nodelay });
+  const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay }) };
   const listenOptions: ListenOptions = {
-    onConnection: (s, address, clientPort) => accepted(callback, onError, chanOptions, s, address, clientPort),
+    onConnection: (s, address, clientPort) => accepted(ctx, s, address, clientPort),
     // Errors of accept() itself (no channel): the same handler.
     onError: (err) => onError(err),
     reverseLookup,
