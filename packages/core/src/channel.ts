@@ -19,6 +19,7 @@ import {
   splitTranslationValue,
 } from './options.js';
 import type { ChannelOptions, ChannelProfile, ChannelSettings, InputTranslation, OutputTranslation, Translation } from './options.js';
+import { parseMaxLine } from './options.js';
 import { matchUniquePrefix } from '@sockchan/base';
 
 /**
@@ -430,12 +431,7 @@ export class Channel {
   }
 
   set maxLine(value: number) {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new SockchanError(`bad value for maxLine: expected a non-negative integer (0: no limit) but got "${String(value)}"`, {
-        code: 'ERR_SOCKCHAN_BAD_VALUE',
-        errorCode: ['TCL', 'VALUE', 'NUMBER'],
-      });
-    }
+    parseMaxLine(value);
     this.maxLineChars = value;
     // A larger limit may let a blocked gets go on: look again.
     if (this.readWaiters !== undefined) this.serviceReads();

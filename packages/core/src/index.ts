@@ -19,6 +19,7 @@ export {
   parseBuffersize,
   parseEofcharValue,
   parseEofcharWord,
+  parseMaxLine,
   parseProfile,
   parseTranslationWord,
   splitTranslationValue,

@@ -186,3 +186,18 @@ export function parseProfile(value: string): ChannelProfile {
   if (value === 'tcl8' || value === 'strict' || value === 'replace') return value;
   throw badValue(`bad value for -profile: must be one of replace, strict, or tcl8`);
 }
+
+/**
+ * Checks a value for {@link Channel.maxLine} (the input limit of `gets`): a non-negative safe
+ * integer, `0` meaning no limit. Returns it; anything else throws a `SockchanError` with code
+ * `ERR_SOCKCHAN_BAD_VALUE`: `bad value for maxLine: expected a non-negative integer (0: no limit) but got "x"`.
+ */
+export function parseMaxLine(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new SockchanError(`bad value for maxLine: expected a non-negative integer (0: no limit) but got "${String(value)}"`, {
+      code: 'ERR_SOCKCHAN_BAD_VALUE',
+      errorCode: ['TCL', 'VALUE', 'NUMBER'],
+    });
+  }
+  return value;
+}

@@ -32,14 +32,15 @@ export type {
   SocketChannelOptions,
   SocketChannelSettings,
 } from './socket-channel.js';
-export { ServerChannel } from './server-channel.js';
+export { ServerChannel, channelNames } from './server-channel.js';
 export type { ServerChannelOptions } from './server-channel.js';
 export { setReverseLookup } from './reverse.js';
 export type { ReverseLookup } from './reverse.js';
 export { parseSocketArgs, SOCKET_WRONG_ARGS } from './tcl-args.js';
 export type { ParsedClientArgs, ParsedServerArgs, TclSocketWord } from './tcl-args.js';
 
-// The layers' public API, so that one import serves.
+// The layers' public API, so that one import serves. `channelNames` above replaces core's (it
+// lists servers too); a local export takes precedence over `export *`.
 export * from '@sockchan/base';
 export * from '@sockchan/encodings';
 export * from '@sockchan/core';

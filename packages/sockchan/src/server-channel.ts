@@ -3,6 +3,7 @@ import type { AddressTriple } from '@sockchan/base';
 import {
   GENERIC_OPTION_NAMES,
   badOptionError,
+  channelNames as socketChannelNames,
   matchGenericOption,
   nextChannelName,
   optionWord,
@@ -49,6 +50,42 @@ const SERVER_DRIVER_OPTIONS = ['connecting', 'peername', 'sockname', 'error'] as
 
 const DEFAULT_RESOLVE_TIMEOUT_MS = 2000;
 
+/**
+ * The open servers: name to creation number (the number of `nextChannelName`, shared with every
+ * other channel), in creation order.
+ */
+const openServers = new Map<string, number>();
+
+/** The creation number of a name `nextChannelName` made (`sock7` is 7), else `undefined`. */
+function creationNumber(name: string): number | undefined {
+  const m = /^sock(\d+)$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/**
+ * Names of the open channels of this process, in creation order, as Tcl's `chan names` (and
+ * `file channels`) list them: every open `Channel` (`SocketChannel`s included, as
+ * `@sockchan/core`'s `channelNames()` gives them) and every listening {@link ServerChannel}, from
+ * the moment `socket.server()` resolves until its `close()`. This umbrella version replaces
+ * core's in `sockchan`'s exports (core knows nothing of servers).
+ */
+export function channelNames(): string[] {
+  const channels = socketChannelNames();
+  if (openServers.size === 0) return channels;
+  const servers = [...openServers];
+  const names: string[] = [];
+  let next = 0;
+  for (const name of channels) {
+    // Core lists channels in creation order: a server goes before the first one made after it.
+    const n = creationNumber(name);
+    if (n !== undefined) {
+      for (let s = servers[next]; s !== undefined && s[1] < n; s = servers[++next]) names.push(s[0]);
+    }
+    names.push(name);
+  }
+  for (; next < servers.length; next++) names.push((servers[next] as [string, number])[0]);
+  return names;
+}
 
 /**
  * A listening server made by `socket.server()`: `name` (`sock7`), `port`, `configure()`
@@ -70,6 +107,7 @@ export class ServerChannel {
   private constructor(listener: Listener) {
     this.name = nextChannelName();
     this.#listener = listener;
+    openServers.set(this.name, creationNumber(this.name) ?? Number.MAX_SAFE_INTEGER);
   }
 
   /**
@@ -210,6 +248,7 @@ export class ServerChannel {
     }
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
+    openServers.delete(this.name);
     this.#closing = this.#listener.close();
     return this.#closing;
   }

@@ -13,7 +13,11 @@ import { reverseName } from './reverse.js';
  * life cycle (created before the connection exists, then connected or failed).
  */
 
-/** A socket's `sockname`/`peername`: the triple, or `''` while an async connect runs (as Tcl). */
+/**
+ * A socket's `sockname`/`peername`: the `[address, hostName, port]` triple, or `''` when there is
+ * no such end yet: while an async connect runs, and (`sockname`) after a failed connect whose local
+ * end is not known (see {@link SocketChannel.configure}).
+ */
 export type SocketAddressValue = AddressTriple | '';
 
 /**
@@ -24,7 +28,10 @@ export type SocketAddressValue = AddressTriple | '';
 export interface SocketChannelOptions extends ChannelOptions {
   /** The peer's `[address, hostName, port]`; absent from the listing after a failed async connect. */
   peername?: SocketAddressValue;
-  /** The local `[address, hostName, port]`. */
+  /**
+   * The local `[address, hostName, port]`; after a failed async connect, the local end of the last
+   * attempt when it was bound to a known address and port (`myaddr` and `myport`), else `''`.
+   */
   sockname: SocketAddressValue;
 }
 
@@ -45,6 +52,11 @@ export interface SocketChannelConstructorOptions extends SocketChannelSettings {
    * `::tcl::unsupported::noReverseDNS`: the host name is always the address.
    */
   reverseLookup?: boolean;
+  /**
+   * The input limit of `gets` in characters (see `Channel.maxLine`): a non-negative safe integer,
+   * `0` for no limit; default `DEFAULT_MAX_LINE` (1 MiB). A bad value throws `ERR_SOCKCHAN_BAD_VALUE`.
+   */
+  maxLine?: number;
 }
 
 /**
@@ -125,10 +137,21 @@ export class SocketChannel extends Channel {
     // Settings are applied below, once this class's fields exist (core would call configure now).
     super(undefined, name === undefined ? NO_OPTIONS : { name });
     this.#reverseLookup = options.reverseLookup !== false;
-    // Accepted channels pass only `reverseLookup`: no copy of the options for them.
-    if (hasSettings(options)) {
-      const { name: _name, reverseLookup: _reverseLookup, ...settings } = options;
-      this.configure(settings);
+    // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
+    // accepted channels cost no options object of their own.
+    const maxLine = options.maxLine;
+    try {
+      if (maxLine !== undefined) this.maxLine = maxLine;
+      // Accepted channels pass only `reverseLookup` (and `maxLine`): no copy of the options for them.
+      if (hasSettings(options)) {
+        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, ...settings } = options;
+        this.configure(settings);
+      }
+    } catch (err) {
+      // A bad value: no channel is left behind under its name (`channelNames()`); the socket,
+      // not attached yet, stays the caller's.
+      void this.close().catch(() => undefined);
+      throw err;
     }
     if (socket === undefined) return;
     if (socket.connecting) {
@@ -199,7 +222,10 @@ export class SocketChannel extends Channel {
     if (this.#state !== State.Connecting) return;
     this.#state = State.Failed;
     this.#error = connectFailureText(err);
+    // Tcl keeps the last attempt's descriptor: `-sockname` still answers with its local end.
+    this.#local = failedLocalEnd(this.#attempts);
     this.failConnect();
+    if (this.#local !== undefined && this.#reverseLookup) process.nextTick(startLookups, this);
   }
 
   /**
@@ -262,12 +288,13 @@ export class SocketChannel extends Channel {
   /**
    * Waits until the reverse lookups of `sockname` and `peername` are done, at most `timeoutMs`
    * (default 2000 ms); the names are then in `configure('peername')` / `configure('sockname')`.
-   * Resolves at once with `reverseLookup: false` or before the connection exists. Never rejects
-   * for a lookup that fails (the address is then the name, as in Tcl).
+   * Resolves at once with `reverseLookup: false` or before the connect has ended (after a failed
+   * connect, it waits for the name of a known local end). Never rejects for a lookup that fails
+   * (the address is then the name, as in Tcl).
    */
   async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
     if (!this.isOpen()) throw this.unknownChannelError();
-    if (!this.#reverseLookup || this.#state !== State.Connected) return;
+    if (!this.#reverseLookup || this.#state === State.Connecting) return;
     const lookups = this._startLookups();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -317,7 +344,12 @@ export class SocketChannel extends Channel {
   override configure(name: 'error' | '-error'): string;
   /** `connecting`: true while an async connect runs; `keepalive`, `nodelay`: Tcl 9's socket options. */
   override configure(name: 'connecting' | '-connecting' | 'keepalive' | '-keepalive' | 'nodelay' | '-nodelay'): boolean;
-  /** `peername` / `sockname`: `[address, hostName, port]`; `''` while connecting. */
+  /**
+   * `peername` / `sockname`: `[address, hostName, port]`; `''` while connecting. After a failed
+   * connect `peername` throws Tcl's `can't get peername: socket is not connected`, and `sockname`
+   * is, as in Tcl 8.6.13, the local end of the last attempt when sockchan knows it (bound with
+   * both `myaddr` and `myport`), `''` otherwise (Node does not report the port the kernel chose).
+   */
   override configure(name: 'peername' | '-peername' | 'sockname' | '-sockname'): SocketAddressValue;
   /** One option's value; `name` with or without its dash, a unique prefix accepted. */
   override configure(name: string): unknown;
@@ -402,10 +434,26 @@ function shownAddress(address: string): string {
   return first === 58 /* : */ || first === 91 /* [ */ ? displayAddress(address) : address;
 }
 
-/** True when the constructor options hold channel settings (anything but `name` and `reverseLookup`). */
+/** True when the constructor options hold channel settings (anything but `name`, `reverseLookup` and `maxLine`). */
 function hasSettings(options: SocketChannelConstructorOptions): boolean {
-  for (const key in options) if (key !== 'name' && key !== 'reverseLookup') return true;
+  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine') return true;
   return false;
+}
+
+/** Failures of the bind before the connect: the attempt never had the local end it asked for. */
+const BIND_FAILURES: ReadonlySet<string> = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES']);
+
+/**
+ * The local end of a failed connect, as Tcl's `-sockname` shows it (the last attempt's socket):
+ * known when that attempt was bound to an address and a port of the caller's choosing. Otherwise
+ * the kernel chose them, and the attempt log does not say which.
+ */
+function failedLocalEnd(attempts: readonly Attempt[]): Endpoint | undefined {
+  const last = attempts[attempts.length - 1];
+  if (last === undefined || last.localAddress === undefined || last.localPort === undefined || last.localPort === 0) return undefined;
+  if (last.outcome === 'pending' || last.outcome === 'connected') return undefined;
+  if (last.code !== undefined && BIND_FAILURES.has(last.code)) return undefined;
+  return { address: shownAddress(last.localAddress), port: last.localPort, host: undefined };
 }
 
 /** The `-error` text of a failed connect: the errno text, or the resolver's (`Name or service not known`). */

@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net';
-import { SockchanError, formatChoices, parseTclBoolean } from '@sockchan/base';
+import { SockchanError, formatChoices, valueText } from '@sockchan/base';
 import { checkConnectArguments, connect } from '@sockchan/async-connect';
 import type { ConnectOptions, HappyEyeballsTuning } from '@sockchan/async-connect';
 import { listen } from '@sockchan/server';
+import { parseMaxLine } from '@sockchan/core';
 import type { ListenOptions } from '@sockchan/server';
 import { ServerChannel } from './server-channel.js';
 import { SocketChannel } from './socket-channel.js';
+import type { SocketChannelConstructorOptions } from './socket-channel.js';
 import { parseSocketArgs } from './tcl-args.js';
 import type { TclSocketWord } from './tcl-args.js';
 
@@ -32,6 +34,12 @@ export interface SocketOptions extends HappyEyeballsTuning {
   nodelay?: boolean;
   /** Use and update happy eyeballs' per-host history (default true). */
   useHistory?: boolean;
+  /**
+   * The channel's input limit for `gets`, in characters (`Channel.maxLine`): a non-negative
+   * integer, `0` for no limit (Tcl's behaviour); default `DEFAULT_MAX_LINE` (1 MiB). A longer line
+   * makes `gets` fail with `ERR_SOCKCHAN_LIMIT`.
+   */
+  maxLine?: number;
 }
 
 /** `socket(...)` with `async: true`: the channel, at once. */
@@ -64,6 +72,11 @@ export interface ServerOptions {
   maxConnections?: number;
   /** `SO_REUSEPORT` (Node >= 22.12 only, see `@sockchan/server`). */
   reusePort?: boolean;
+  /**
+   * The input limit for `gets` of every accepted channel (`Channel.maxLine`): a non-negative
+   * integer, `0` for no limit; default `DEFAULT_MAX_LINE` (1 MiB).
+   */
+  maxLine?: number;
 }
 
 /** `socket.fromArgs`: Tcl's own argument syntax, for line-by-line ports of Tcl code. */
@@ -97,12 +110,34 @@ function badArgument(message: string): SockchanError {
   return new SockchanError(message, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
 }
 
+/**
+ * An option whose value has the wrong type or range: `bad value for useHistory: expected true or
+ * false but got {}`. Code `ERR_SOCKCHAN_BAD_VALUE`, as every value check of the layers below
+ * (ports, Tcl booleans and integers, happy-eyeballs tuning, `maxLine`).
+ */
+function badValue(name: string, expected: string, value: unknown): SockchanError {
+  return new SockchanError(`bad value for ${name}: expected ${expected} but got ${shownValue(value)}`, {
+    code: 'ERR_SOCKCHAN_BAD_VALUE',
+    errorCode: ['NONE'],
+  });
+}
+
+/** A value as an error message shows it: strings quoted, functions by kind, long texts cut. */
+function shownValue(value: unknown): string {
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return value.toString();
+  const text = valueText(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
 const CLIENT_OPTION_NAMES = [
   'async',
   'connectTimeout',
   'connectionAttemptDelay',
   'firstAddressFamilyCount',
   'keepalive',
+  'maxLine',
   'myaddr',
   'myport',
   'nodelay',
@@ -112,7 +147,7 @@ const CLIENT_OPTION_NAMES = [
   'useHistory',
 ] as const;
 
-const SERVER_OPTION_NAMES = ['backlog', 'keepalive', 'maxConnections', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'] as const;
+const SERVER_OPTION_NAMES = ['backlog', 'keepalive', 'maxConnections', 'maxLine', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'] as const;
 
 /** A misspelt option (`myAddr`) fails as Tcl's `bad option` does, instead of being ignored. */
 function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
@@ -125,21 +160,44 @@ function checkOptionNames(options: Record<string, unknown>, known: readonly stri
   }
 }
 
+/** A boolean option: `true`, `false` or absent; anything else (`'yes'`, `1`, `{}`) is a bad value. */
 function optionalBoolean(options: Record<string, unknown>, name: string): boolean | undefined {
   const v = options[name];
-  if (v === undefined) return undefined;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number' || typeof v === 'string') return parseTclBoolean(v);
-  throw badArgument(`bad value for ${name}: expected a boolean but got ${typeof v}`);
+  if (v === undefined || typeof v === 'boolean') return v;
+  throw badValue(name, 'true or false', v);
 }
 
-interface CheckedClient {
-  readonly host: string;
-  readonly port: number | string;
-  readonly connectOptions: ConnectOptions;
+/** A string option (`myaddr`). */
+function optionalString(options: Record<string, unknown>, name: string): string | undefined {
+  const v = options[name];
+  if (v === undefined || typeof v === 'string') return v;
+  throw badValue(name, 'a string', v);
+}
+
+/** A number-or-name option (`myport`, `backlog`): its text is checked by the layer that parses it. */
+function checkNumberOrString(options: Record<string, unknown>, name: string, expected: string): void {
+  const v = options[name];
+  if (v !== undefined && typeof v !== 'number' && typeof v !== 'string') throw badValue(name, expected, v);
+}
+
+/** `maxLine`: checked by core's {@link parseMaxLine}, with the `Channel.maxLine` setter's text. */
+function optionalMaxLine(options: Record<string, unknown>): number | undefined {
+  const v = options['maxLine'];
+  return v === undefined ? undefined : parseMaxLine(v);
+}
+
+/** What the channels of one `socket()` or `socket.server()` call are made with. */
+interface ChannelDefaults {
   readonly reverseLookup: boolean;
   readonly keepalive: boolean;
   readonly nodelay: boolean;
+  readonly maxLine: number | undefined;
+}
+
+interface CheckedClient extends ChannelDefaults {
+  readonly host: string;
+  readonly port: number | string;
+  readonly connectOptions: ConnectOptions;
 }
 
 /** Checks everything a connect needs, throwing Tcl's argument errors (synchronously). */
@@ -149,37 +207,40 @@ function checkClient(host: unknown, port: unknown, options: unknown): CheckedCli
   }
   const o = (options ?? {}) as SocketOptions & Record<string, unknown>;
   checkOptionNames(o, CLIENT_OPTION_NAMES);
+  // Types first, in the order of the interface; the texts of numbers and names are checked below.
+  const myaddr = optionalString(o, 'myaddr');
+  checkNumberOrString(o, 'myport', 'a port number or a service name');
+  optionalBoolean(o, 'async');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw badValue('signal', 'an AbortSignal', o.signal);
+  const reverseLookup = optionalBoolean(o, 'reverseLookup') ?? true;
+  const keepalive = optionalBoolean(o, 'keepalive') ?? false;
+  const nodelay = optionalBoolean(o, 'nodelay') ?? false;
+  const useHistory = optionalBoolean(o, 'useHistory');
+  const maxLine = optionalMaxLine(o);
   // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
   const connectOptions: ConnectOptions = { allowHalfOpen: true };
-  if (o.myaddr !== undefined) connectOptions.myaddr = o.myaddr;
+  if (myaddr !== undefined) connectOptions.myaddr = myaddr;
   if (o.myport !== undefined) connectOptions.myport = o.myport;
   if (o.connectTimeout !== undefined) connectOptions.connectTimeout = o.connectTimeout;
   if (o.connectionAttemptDelay !== undefined) connectOptions.connectionAttemptDelay = o.connectionAttemptDelay;
   if (o.resolutionDelay !== undefined) connectOptions.resolutionDelay = o.resolutionDelay;
   if (o.firstAddressFamilyCount !== undefined) connectOptions.firstAddressFamilyCount = o.firstAddressFamilyCount;
-  if (o.useHistory !== undefined) connectOptions.useHistory = o.useHistory;
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw badArgument('bad value for signal: expected an AbortSignal');
-  // Throws Tcl's texts for the host, the ports (`port number too high`, `expected integer ...`) and the tuning.
+  if (useHistory !== undefined) connectOptions.useHistory = useHistory;
+  // Throws Tcl's texts for the host, the ports (`port number too high`, `expected integer ...`) and
+  // the tuning (`bad connectTimeout "x": must be an integer from ...`).
   const checked = checkConnectArguments(host, port, connectOptions);
-  return {
-    host: checked.host,
-    port: checked.port,
-    connectOptions,
-    reverseLookup: optionalBoolean(o, 'reverseLookup') ?? true,
-    keepalive: optionalBoolean(o, 'keepalive') ?? false,
-    nodelay: optionalBoolean(o, 'nodelay') ?? false,
-  };
+  return { host: checked.host, port: checked.port, connectOptions, reverseLookup, keepalive, nodelay, maxLine };
 }
 
-function channelOptions(c: { reverseLookup: boolean; keepalive: boolean; nodelay: boolean }): {
-  reverseLookup: boolean;
-  keepalive?: boolean;
-  nodelay?: boolean;
-} {
+/** The constructor options of the channels (only what differs from the defaults besides `reverseLookup`). */
+type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine'>;
+
+function channelOptions(c: ChannelDefaults): NewChannelOptions {
   return {
     reverseLookup: c.reverseLookup,
     ...(c.keepalive ? { keepalive: true } : {}),
     ...(c.nodelay ? { nodelay: true } : {}),
+    ...(c.maxLine === undefined ? {} : { maxLine: c.maxLine }),
   };
 }
 
@@ -232,7 +293,7 @@ function defaultOnError(err: unknown, chan?: SocketChannel): void {
 interface AcceptContext {
   readonly callback: AcceptCallback;
   readonly onError: (err: unknown, chan?: SocketChannel) => void;
-  readonly chanOptions: { reverseLookup: boolean; keepalive?: boolean; nodelay?: boolean };
+  readonly chanOptions: NewChannelOptions;
 }
 
 /** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
@@ -266,15 +327,20 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
   const o = options as ServerOptions & Record<string, unknown>;
   // myport and async are checked below with Tcl's own texts.
   checkOptionNames(o, SERVER_OPTION_NAMES, ['myport', 'async']);
-  if (o.onError !== undefined && typeof o.onError !== 'function') throw badArgument('bad value for onError: expected a function (err, chan)');
   // Tcl's texts for the client-only options (`socket -server cmd -myport 5 0`, `-async`).
   if (o['myport'] !== undefined) throw badArgument('option -myport is not valid for servers');
   if (o['async'] !== undefined && o['async'] !== false) throw badArgument('cannot set -async option for server sockets');
-  const onError = o.onError ?? defaultOnError;
+  // Types, in the order of the interface; `backlog`'s text and `maxConnections` are checked by listen().
+  const myaddr = optionalString(o, 'myaddr');
+  checkNumberOrString(o, 'backlog', 'an integer');
+  if (o.onError !== undefined && typeof o.onError !== 'function') throw badValue('onError', 'a function (err, chan)', o.onError);
   const reverseLookup = optionalBoolean(o, 'reverseLookup') ?? true;
   const keepalive = optionalBoolean(o, 'keepalive') ?? false;
   const nodelay = optionalBoolean(o, 'nodelay') ?? false;
-  const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay }) };
+  const reusePort = optionalBoolean(o, 'reusePort');
+  const maxLine = optionalMaxLine(o);
+  const onError = o.onError ?? defaultOnError;
+  const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay, maxLine }) };
   const listenOptions: ListenOptions = {
     onConnection: (s, address, clientPort) => accepted(ctx, s, address, clientPort),
     // Errors of accept() itself (no channel): the same handler.
@@ -282,10 +348,10 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
     reverseLookup,
     allowHalfOpen: true,
   };
-  if (o.myaddr !== undefined) listenOptions.myaddr = o.myaddr;
+  if (myaddr !== undefined) listenOptions.myaddr = myaddr;
   if (o.backlog !== undefined) listenOptions.backlog = o.backlog;
   if (o.maxConnections !== undefined) listenOptions.maxConnections = o.maxConnections;
-  if (o.reusePort !== undefined) listenOptions.reusePort = o.reusePort;
+  if (reusePort !== undefined) listenOptions.reusePort = reusePort;
   const listener = await listen(port, listenOptions);
   return ServerChannel._create(listener);
 }

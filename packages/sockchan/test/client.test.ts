@@ -166,7 +166,7 @@ describe('socket(): the blocking form', () => {
   it('a misspelt option name fails like Tcl\'s bad option, naming the choices', async () => {
     const opts = { myAddr: '127.0.0.1' } as unknown as Parameters<typeof socket>[2];
     await expect(socket('127.0.0.1', 1, opts)).rejects.toThrow(
-      'bad option "myAddr": must be async, connectTimeout, connectionAttemptDelay, firstAddressFamilyCount, keepalive, myaddr, myport, nodelay, resolutionDelay, reverseLookup, signal, or useHistory',
+      'bad option "myAddr": must be async, connectTimeout, connectionAttemptDelay, firstAddressFamilyCount, keepalive, maxLine, myaddr, myport, nodelay, resolutionDelay, reverseLookup, signal, or useHistory',
     );
     expect(() => socket('127.0.0.1', 1, { async: true, ...(opts as object) })).toThrow('bad option "myAddr"');
   });
@@ -289,6 +289,58 @@ describe('socket(..., { async: true })', () => {
     // The full listing leaves -peername out, as Tcl does after a failed connect.
     expect(Object.keys(ch.configure())).not.toContain('peername');
     await expect(ch.close()).resolves.toBeUndefined();
+  });
+
+  it('sockname after a failed connect from myaddr and myport: the local end, exactly as tclsh 8.6.13', async () => {
+    for (const address of ['127.0.0.1', '::1']) {
+      const dead = await freePort(address);
+      const mine = await freePort(address);
+      // Tcl keeps the last attempt's socket: -sockname answers, -peername fails, the listing has -sockname.
+      const script = [
+        `set c [socket -async -myaddr ${address} -myport ${mine} ${address} ${dead}]`,
+        'fileevent $c writable {set ::done 1}; vwait ::done; fileevent $c writable {}',
+        'puts [fconfigure $c -error]',
+        'puts [fconfigure $c -sockname]',
+        'puts [dict get [fconfigure $c] -sockname]',
+        'puts [dict keys [fconfigure $c]]',
+        'close $c',
+      ].join('\n');
+      const { execFileSync } = await import('node:child_process');
+      const tcl = execFileSync('tclsh', [], { input: script, encoding: 'utf8', timeout: 20_000 }).trim().split('\n');
+      expect(tcl.slice(0, 3)).toEqual(['connection refused', `${address} localhost ${mine}`, `${address} localhost ${mine}`]);
+      const ch = track(socket(address, dead, { async: true, myaddr: address, myport: mine }));
+      const writable = deferred();
+      ch.onWritable(() => {
+        ch.onWritable(null);
+        writable.resolve();
+      });
+      await within(writable.promise, 5000, 'writable after failure');
+      expect(ch.configure('error')).toBe('connection refused');
+      await ch.resolveNames();
+      const show = (v: unknown): string => (Array.isArray(v) ? v.join(' ') : String(v));
+      expect(show(ch.configure('sockname'))).toBe(tcl[1]);
+      expect(show(ch.configure('-sock'))).toBe(tcl[1]);
+      const all = ch.configure();
+      expect(show(all.sockname)).toBe(tcl[2]);
+      expect(Object.keys(all).map((k) => `-${k}`).join(' ')).toBe(tcl[3]);
+      expect(() => ch.configure('peername')).toThrow("can't get peername: socket is not connected");
+      await ch.close();
+    }
+  });
+
+  it('sockname after a failed connect whose local port the kernel chose: the empty value, no throw', async () => {
+    // Tcl shows the kernel's choice; Node does not report it for a failed connect (see SocketChannel.configure).
+    const dead = await freePort('127.0.0.1');
+    const ch = track(socket('127.0.0.1', dead, { async: true, myaddr: '127.0.0.1' }));
+    const writable = deferred();
+    ch.onWritable(() => {
+      ch.onWritable(null);
+      writable.resolve();
+    });
+    await within(writable.promise, 5000, 'writable after failure');
+    await ch.resolveNames();
+    expect(ch.configure('sockname')).toBe('');
+    expect(ch.configure().sockname).toBe('');
   });
 
   it('an unknown host is a failed connect, not a throw (resolution is asynchronous too)', async () => {

@@ -2,7 +2,8 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CleanupList, assertTestNames } from '@sockchan/test-support';
-import { ServerChannel, SocketChannel, socket } from '../src/index.js';
+import { ServerChannel, SocketChannel, channelNames, socket } from '../src/index.js';
+import { channelNames as coreChannelNames } from '@sockchan/core';
 import { splitTclList, withUtf8Locale } from './helpers/tcl.js';
 import { deferred, within } from './helpers/wait.js';
 
@@ -99,6 +100,35 @@ describe('ServerChannel', () => {
     expect(() => srv.configure({ peername: 'x' })).toThrow(
       'bad option "-peername": should be one of -blocking, -buffering, -buffersize, -encoding, -eofchar, or -translation',
     );
+  });
+
+  it('channelNames lists servers with the other channels, in creation order, until close (Tcl lists them too)', async () => {
+    const tcl = execFileSync('tclsh', [], {
+      input: 'set s [socket -server x -myaddr 127.0.0.1 0]; puts [expr {$s in [chan names]}]; puts [expr {$s in [file channels]}]; close $s; puts [expr {$s in [chan names]}]',
+      encoding: 'utf8',
+    }).trim().split('\n');
+    expect(tcl).toEqual(['1', '1', '0']);
+    const first = track(await socket.server(() => undefined, 0, { myaddr: '127.0.0.1', reverseLookup: false }));
+    const client = track(await socket('127.0.0.1', first.port, { reverseLookup: false }));
+    const second = track(await socket.server(() => undefined, 0, { myaddr: '127.0.0.1', reverseLookup: false }));
+    const names = channelNames();
+    expect(names).toContain(first.name);
+    expect(names).toContain(second.name);
+    expect(names.indexOf(first.name)).toBeLessThan(names.indexOf(client.name));
+    expect(names.indexOf(client.name)).toBeLessThan(names.indexOf(second.name));
+    // Core's list is the same without the servers (core knows nothing of them).
+    expect(names.filter((n) => n !== first.name && n !== second.name)).toEqual(coreChannelNames());
+    expect(new Set(names).size).toBe(names.length);
+    await first.close();
+    expect(channelNames()).not.toContain(first.name);
+    expect(channelNames()).toContain(second.name);
+    expect(channelNames()).toContain(client.name);
+    // A server in the middle of its close is gone at once, as in Tcl.
+    const closing = second.close();
+    expect(channelNames()).not.toContain(second.name);
+    await closing;
+    await second.close();
+    expect(channelNames()).not.toContain(second.name);
   });
 
   it('has no I/O methods (a type error, and nothing at run time)', async () => {
@@ -220,7 +250,7 @@ describe('socket.server: accepting', () => {
     const [addr, host] = chan.configure('peername') as [string, string, number];
     expect(host).toBe(addr);
     await expect(socket.server(() => undefined, 0, { myAddr: 'x' } as unknown as Parameters<typeof socket.server>[2])).rejects.toThrow(
-      'bad option "myAddr": must be backlog, keepalive, maxConnections, myaddr, nodelay, onError, reusePort, or reverseLookup',
+      'bad option "myAddr": must be backlog, keepalive, maxConnections, maxLine, myaddr, nodelay, onError, reusePort, or reverseLookup',
     );
   });
 
