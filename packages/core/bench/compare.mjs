@@ -1,5 +1,5 @@
-// Quick comparison of the core Channel rows with raw node:net (tools/bench's own row scripts,
-// when built) and tclsh, in one run: `node bench/compare.mjs [--quick] [--reps N]`.
+// Quick comparison of the core Channel rows with raw node:net and tclsh (all of them tools/bench's
+// row scripts; the node ones run from its build), in one run: `node bench/compare.mjs [--quick] [--reps N]`.
 // The real harness is tools/bench (`pnpm bench`); this is for measuring ratios while developing.
 import process from 'node:process';
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ const only = process.argv.filter((a) => !a.startsWith('--') && a !== String(reps
 const impls = {
   'node:net': (w) => ({ cmd: process.execPath, script: join(benchRows, 'dist', 'rows', `net-${w}.js`) }),
   tclsh: (w) => ({ cmd: 'tclsh', script: join(benchRows, 'src', 'rows', `tcl-${w}.tcl`) }),
-  core: (w) => ({ cmd: process.execPath, script: join(here, `core-${w}.mjs`) }),
+  core: (w) => ({ cmd: process.execPath, script: join(benchRows, 'dist', 'rows', `core-${w}.js`) }),
 };
 
 const workloads = {

@@ -1,11 +1,12 @@
-// CPU time per operation of the core Channel rows next to raw node:net (tools/bench's row
-// scripts) on a loaded machine: each run starts a server and a client child with cpu-hook.mjs,
-// which report their CPU time (user + system, from the first socket on); the rows run
-// interleaved, `--reps N` times, and the medians of µs/op (client + server) and of the wall
-// metric are printed with their ratios to node:net.
+// CPU time per operation of the core Channel rows next to raw node:net (both are tools/bench's
+// row scripts: dist/rows/core-*.js and net-*.js, so build tools/bench first) on a loaded
+// machine: each run starts a server and a client child with cpu-hook.mjs, which report their CPU
+// time (user + system, from the first socket on); the rows run interleaved, `--reps N` times,
+// and the medians of µs/op (client + server) and of the wall metric are printed with their
+// ratios to node:net.
 //   node bench/cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk]
-// `--before DIR`: also run DIR/core-<workload>.mjs (a copy of the bench scripts next to an older
-// build of @sockchan/core in DIR/../node_modules) as the `before` row.
+// `--before DIR`: also run DIR/core-<workload>.js (a copy of tools/bench/dist/rows next to an
+// older build of @sockchan/core in DIR/../node_modules) as the `before` row.
 import process from 'node:process';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const netRows = join(here, '..', '..', '..', 'tools', 'bench', 'dist', 'rows');
+const benchRows = join(here, '..', '..', '..', 'tools', 'bench', 'dist', 'rows');
 const hook = join(here, 'cpu-hook.mjs');
 const argv = process.argv.slice(2);
 function option(name, fallback) {
@@ -36,9 +37,9 @@ const workloads = {
 };
 
 const impls = {
-  'node:net': (w) => join(netRows, `net-${w}.js`),
-  ...(beforeDir === undefined ? {} : { before: (w) => join(beforeDir, `core-${w}.mjs`) }),
-  core: (w) => join(here, `core-${w}.mjs`),
+  'node:net': (w) => join(benchRows, `net-${w}.js`),
+  ...(beforeDir === undefined ? {} : { before: (w) => join(beforeDir, `core-${w}.js`) }),
+  core: (w) => join(benchRows, `core-${w}.js`),
 };
 
 function child(script, role, params) {

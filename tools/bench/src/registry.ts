@@ -12,11 +12,6 @@ export function tclRow(name: string): ChildSpec {
   return { runtime: 'tclsh', script: join(tclRows, `${name}.tcl`) };
 }
 
-/** A row script a package ships in its own `bench/` folder (it imports the package by name). */
-function packageRow(pkg: string, name: string): ChildSpec {
-  return { runtime: 'node', script: join(repoRoot, 'packages', pkg, 'bench', `${name}.mjs`) };
-}
-
 /** A row whose implementation plays both ends (one script with `server` and `client` roles). */
 function bothEnds(workload: 'pingpong' | 'lines' | 'bulk', impl: string, script: ChildSpec): RowSpec {
   return { workload, impl, server: script, client: script };
@@ -30,15 +25,15 @@ function bothEnds(workload: 'pingpong' | 'lines' | 'bulk', impl: string, script:
 export const rows: readonly RowSpec[] = [
   bothEnds('pingpong', 'node:net', nodeRow('net-pingpong')),
   bothEnds('pingpong', 'tclsh', tclRow('tcl-pingpong')),
-  bothEnds('pingpong', '@sockchan/core', packageRow('core', 'core-pingpong')),
+  bothEnds('pingpong', '@sockchan/core', nodeRow('core-pingpong')),
   bothEnds('pingpong', 'sockchan', nodeRow('sockchan-pingpong')),
   bothEnds('lines', 'node:net', nodeRow('net-lines')),
   bothEnds('lines', 'tclsh', tclRow('tcl-lines')),
-  bothEnds('lines', '@sockchan/core', packageRow('core', 'core-lines')),
+  bothEnds('lines', '@sockchan/core', nodeRow('core-lines')),
   bothEnds('lines', 'sockchan', nodeRow('sockchan-lines')),
   bothEnds('bulk', 'node:net', nodeRow('net-bulk')),
   bothEnds('bulk', 'tclsh', tclRow('tcl-bulk')),
-  bothEnds('bulk', '@sockchan/core', packageRow('core', 'core-bulk')),
+  bothEnds('bulk', '@sockchan/core', nodeRow('core-bulk')),
   bothEnds('bulk', 'sockchan', nodeRow('sockchan-bulk')),
   { workload: 'accept', impl: 'node:net', server: nodeRow('net-accept') },
   { workload: 'accept', impl: 'tclsh', server: tclRow('tcl-accept') },
@@ -47,7 +42,7 @@ export const rows: readonly RowSpec[] = [
   { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle') },
   { workload: 'idle', impl: 'tclsh', server: tclRow('tcl-idle') },
   { workload: 'idle', impl: '@sockchan/server', server: nodeRow('listener-idle') },
-  { workload: 'idle', impl: '@sockchan/core', server: packageRow('core', 'core-idle') },
+  { workload: 'idle', impl: '@sockchan/core', server: nodeRow('core-idle') },
   { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle') },
 ];
 

@@ -43,6 +43,20 @@ export function printResult(result: Readonly<Record<string, number>>): void {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
+/**
+ * The lines workload's traffic (every lines row sends it): 10 texts of `perBatch` numbered
+ * 40-byte lines (39 characters and '\n', so lines differ), which a client sends in turn.
+ */
+export function lineBatches(perBatch: number): string[] {
+  const batches: string[] = [];
+  for (let b = 0; b < 10; b += 1) {
+    let text = '';
+    for (let i = 0; i < perBatch; i += 1) text += `line ${String(b * perBatch + i).padStart(6, '0')} abcdefghijklmnopqrstuvwxyz0\n`;
+    batches.push(text);
+  }
+  return batches;
+}
+
 /** Seconds since `start` (a `process.hrtime.bigint()` value). */
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;

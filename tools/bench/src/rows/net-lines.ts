@@ -3,14 +3,9 @@
 // splits each chunk into lines by hand (indexOf '\n' on a latin1 string) and writes the echoes
 // of one chunk with one write.
 import net from 'node:net';
-import { fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { fail, intParam, lineBatches, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
 
 const args = parseRowArgs();
-
-/** One 40-byte line (39 characters and '\n'), numbered so lines differ. */
-function makeLine(i: number): string {
-  return `line ${String(i).padStart(6, '0')} abcdefghijklmnopqrstuvwxyz0\n`;
-}
 
 if (args.role === 'server') {
   let accepted = 0;
@@ -41,12 +36,7 @@ if (args.role === 'server') {
 } else if (args.role === 'client') {
   const count = intParam(args, 'count');
   const perBatch = 100;
-  const batches: string[] = [];
-  for (let b = 0; b < 10; b += 1) {
-    let text = '';
-    for (let i = 0; i < perBatch; i += 1) text += makeLine(b * perBatch + i);
-    batches.push(text);
-  }
+  const batches = lineBatches(perBatch);
   const socket = net.connect({ host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port') });
   socket.setEncoding('latin1');
   socket.on('error', (error) => fail(`client: ${error.message}`));

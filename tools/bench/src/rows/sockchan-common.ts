@@ -1,9 +1,11 @@
-// Shared by the sockchan rows (the full stack: `socket` + `socket.server` from the umbrella).
+// Shared by the sockchan rows (the full stack: `socket` + `socket.server` from the umbrella; the
+// loops are in channel-loops.ts, shared with the @sockchan/core rows).
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:net';
 import { socket } from 'sockchan';
-import type { AcceptCallback, ServerChannel } from 'sockchan';
-import { serveControl } from './common.js';
+import type { AcceptCallback, ServerChannel, SocketChannel } from 'sockchan';
+import { intParam, serveControl, strParam } from './common.js';
+import type { RowArgs } from './common.js';
 
 /**
  * Listens with `socket.server` on 127.0.0.1 (as the node:net rows do), prints `READY <port>` and
@@ -24,4 +26,9 @@ export async function sockchanServer(callback: AcceptCallback, backlog = 511): P
   serveControl(new EventEmitter() as unknown as Server, () => accepted);
   process.stdout.write(`READY ${srv.port}\n`);
   return srv;
+}
+
+/** `socket` to the row's `host=` (default 127.0.0.1) and `port=`, without a reverse lookup. */
+export function sockchanConnect(args: RowArgs): Promise<SocketChannel> {
+  return socket(strParam(args, 'host', '127.0.0.1'), intParam(args, 'port'), { reverseLookup: false });
 }

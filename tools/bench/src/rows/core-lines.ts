@@ -1,0 +1,25 @@
+// lines, @sockchan/core: a core Channel over a raw net.Socket at each end, running the lines
+// loops of channel-loops.ts: pipelined line echo, the server flushing whenever no more input is
+// buffered; the client writes `count` 40-byte lines in ~4 KiB batches while it counts the
+// echoes. Same traffic as net-lines.
+// `api=plain` (the default) uses `await gets()` / `await puts()` for every line, as most code
+// does; `api=try` takes buffered lines with tryGets/tryPuts (no promise per line), as the
+// sockchan row does.
+import { Channel } from '@sockchan/core';
+import { lineOptions, linesClient, linesServer } from './channel-loops.js';
+import { fail, parseRowArgs, strParam } from './common.js';
+import { connectSocket, coreServer } from './core-common.js';
+
+const args = parseRowArgs();
+const api = strParam(args, 'api', 'plain');
+if (api !== 'plain' && api !== 'try') fail('api=plain|try');
+
+if (args.role === 'server') {
+  coreServer((socket) => linesServer(new Channel(socket, lineOptions), api));
+} else if (args.role === 'client') {
+  const run = linesClient(args, api);
+  const socket = await connectSocket(args);
+  await run(new Channel(socket, lineOptions));
+} else {
+  fail('usage: core-lines.js server|client key=value...');
+}

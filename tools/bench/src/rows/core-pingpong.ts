@@ -1,0 +1,24 @@
+// pingpong, @sockchan/core: a core Channel over a raw net.Socket (setNoDelay on both ends) at
+// each end, running the pingpong loops of channel-loops.ts: the server echoes each line (gets,
+// puts, flush); the client sends one short line and waits for its echo, `count` times. Same
+// wire traffic as net-pingpong (ASCII lines, LF).
+import { Channel } from '@sockchan/core';
+import { lineOptions, pingpongClient, pingpongServer } from './channel-loops.js';
+import { fail, parseRowArgs } from './common.js';
+import { connectSocket, coreServer } from './core-common.js';
+
+const args = parseRowArgs();
+
+if (args.role === 'server') {
+  coreServer((socket) => {
+    socket.setNoDelay(true);
+    return pingpongServer(new Channel(socket, lineOptions));
+  });
+} else if (args.role === 'client') {
+  const run = pingpongClient(args);
+  const socket = await connectSocket(args);
+  socket.setNoDelay(true);
+  await run(new Channel(socket, lineOptions));
+} else {
+  fail('usage: core-pingpong.js server|client key=value...');
+}
