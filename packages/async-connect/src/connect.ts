@@ -165,6 +165,8 @@ class Driver {
   readonly #history: ConnectHistory | undefined;
   readonly #sockets = new Map<number, Socket>();
   readonly #errors = new Map<number, unknown>();
+  /** The local end of each attempt's socket, read once Node has called connect() (see #startAttempt). */
+  readonly #boundEnds = new Map<number, { readonly address: string; readonly port: number }>();
   readonly #resolveErrors: unknown[] = [];
   #settled = false;
   readonly #reported = new Set<number>();
@@ -257,7 +259,7 @@ class Driver {
         if (action.failure.kind !== 'aborted') this.#history?.forget(this.#host);
         this.#settled = true;
         this.#reject(
-          connectError(action.failure, this.#machine.attempts, [...this.#errors.values(), ...this.#resolveErrors], this.#options.signal?.reason),
+          connectError(action.failure, this.#attemptsWithBound(), [...this.#errors.values(), ...this.#resolveErrors], this.#options.signal?.reason),
         );
         break;
     }
@@ -306,6 +308,13 @@ class Driver {
       return;
     }
     this.#sockets.set(id, socket);
+    // Node calls connect() on a later tick; the local end is known from then until a failure,
+    // when Node forgets it. Tcl's -sockname of a failed connect still shows it.
+    process.nextTick(() => {
+      const address = socket.localAddress;
+      const port = socket.localPort;
+      if (address !== undefined && port !== undefined && port !== 0) this.#boundEnds.set(id, { address, port });
+    });
     socket.once('connect', () => this.#step(() => this.#machine.attemptSucceeded(id, performance.now())));
     // Stays attached on losers: an error queued before `destroy` must not go unhandled.
     socket.on('error', (err: Error) => {
@@ -330,7 +339,7 @@ class Driver {
       const entry: HistoryEntry = { family: winner.family, address: winner.address };
       this.#history?.record(this.#host, entry, performance.now());
     }
-    this.#resolve({ socket, attempts: this.#machine.attempts });
+    this.#resolve({ socket, attempts: this.#attemptsWithBound() });
   }
 
   #finish(): void {
@@ -350,6 +359,16 @@ class Driver {
       // An observer must not break the connect; say so instead of crashing.
       process.emitWarning(`onAttempt callback threw: ${String(err)}`, 'SockchanWarning');
     }
+  }
+
+  /** The machine's attempt log with the local ends the sockets were given. */
+  #attemptsWithBound(): readonly Attempt[] {
+    const attempts = this.#machine.attempts;
+    if (this.#boundEnds.size === 0) return attempts;
+    return attempts.map((a) => {
+      const bound = this.#boundEnds.get(a.id);
+      return bound === undefined ? a : { ...a, boundAddress: bound.address, boundPort: bound.port };
+    });
   }
 
   /** Tells the observer about attempts that ended since the last input. */

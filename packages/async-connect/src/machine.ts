@@ -25,6 +25,13 @@ export interface Attempt {
   readonly localAddress?: string;
   /** The local port bound before connecting (`myport`), if any. */
   readonly localPort?: number;
+  /**
+   * The local end the kernel gave the attempt's socket (address and port), when the I/O shell
+   * saw it; Tcl's `-sockname` of a failed connect answers with it. The pure machine never sets it.
+   */
+  readonly boundAddress?: string;
+  /** The port of {@link Attempt.boundAddress}. */
+  readonly boundPort?: number;
   /** When it started, in ms after the connect began. */
   readonly startedAt: number;
   /** When it ended, in ms after the connect began; absent while pending. */

@@ -132,6 +132,21 @@ describe('errors', () => {
     expect(cause.message).toContain(`127.0.0.1:${port} connection refused`);
   });
 
+  it("each attempt's log has the local end the kernel gave its socket (boundAddress, boundPort)", async () => {
+    const port = await opened.freePort();
+    const err = await failure(connect('dual.test', port));
+    const ends = err.attempts.map((a: Attempt) => [a.address, a.boundAddress]);
+    expect(ends).toEqual([
+      ['::1', '::1'],
+      ['127.0.0.1', '127.0.0.1'],
+    ]);
+    for (const a of err.attempts) {
+      expect(a.boundPort).toBeGreaterThan(0);
+      expect(a.boundPort).not.toBe(port);
+      expect(a.localPort).toBeUndefined(); // nothing was asked for
+    }
+  });
+
   it('unknown host: Name or service not known, errorCode NONE, no attempts', async () => {
     const err = await failure(connect('nosuch.test', 80));
     expect(err.message).toBe("couldn't open socket: Name or service not known");

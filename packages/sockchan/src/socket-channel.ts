@@ -30,7 +30,7 @@ export interface SocketChannelOptions extends ChannelOptions {
   peername?: SocketAddressValue;
   /**
    * The local `[address, hostName, port]`; after a failed async connect, the local end of the last
-   * attempt when it was bound to a known address and port (`myaddr` and `myport`), else `''`.
+   * attempt (as Tcl), `''` when that attempt never had one (its bind failed).
    */
   sockname: SocketAddressValue;
 }
@@ -347,8 +347,7 @@ export class SocketChannel extends Channel {
   /**
    * `peername` / `sockname`: `[address, hostName, port]`; `''` while connecting. After a failed
    * connect `peername` throws Tcl's `can't get peername: socket is not connected`, and `sockname`
-   * is, as in Tcl 8.6.13, the local end of the last attempt when sockchan knows it (bound with
-   * both `myaddr` and `myport`), `''` otherwise (Node does not report the port the kernel chose).
+   * is, as in Tcl 8.6.13, the local end of the last attempt (`''` when its bind failed).
    */
   override configure(name: 'peername' | '-peername' | 'sockname' | '-sockname'): SocketAddressValue;
   /** One option's value; `name` with or without its dash, a unique prefix accepted. */
@@ -445,15 +444,17 @@ const BIND_FAILURES: ReadonlySet<string> = new Set(['EADDRINUSE', 'EADDRNOTAVAIL
 
 /**
  * The local end of a failed connect, as Tcl's `-sockname` shows it (the last attempt's socket):
- * known when that attempt was bound to an address and a port of the caller's choosing. Otherwise
- * the kernel chose them, and the attempt log does not say which.
+ * the end the kernel gave it (the attempt log's `boundAddress`/`boundPort`), or the address and
+ * port the caller bound it to.
  */
 function failedLocalEnd(attempts: readonly Attempt[]): Endpoint | undefined {
   const last = attempts[attempts.length - 1];
-  if (last === undefined || last.localAddress === undefined || last.localPort === undefined || last.localPort === 0) return undefined;
-  if (last.outcome === 'pending' || last.outcome === 'connected') return undefined;
+  if (last === undefined || last.outcome === 'pending' || last.outcome === 'connected') return undefined;
   if (last.code !== undefined && BIND_FAILURES.has(last.code)) return undefined;
-  return { address: shownAddress(last.localAddress), port: last.localPort, host: undefined };
+  const address = last.boundAddress ?? last.localAddress;
+  const port = last.boundPort ?? last.localPort;
+  if (address === undefined || port === undefined || port === 0) return undefined;
+  return { address: shownAddress(address), port, host: undefined };
 }
 
 /** The `-error` text of a failed connect: the errno text, or the resolver's (`Name or service not known`). */

@@ -328,19 +328,41 @@ describe('socket(..., { async: true })', () => {
     }
   });
 
-  it('sockname after a failed connect whose local port the kernel chose: the empty value, no throw', async () => {
-    // Tcl shows the kernel's choice; Node does not report it for a failed connect (see SocketChannel.configure).
-    const dead = await freePort('127.0.0.1');
-    const ch = track(socket('127.0.0.1', dead, { async: true, myaddr: '127.0.0.1' }));
-    const writable = deferred();
-    ch.onWritable(() => {
-      ch.onWritable(null);
-      writable.resolve();
-    });
-    await within(writable.promise, 5000, 'writable after failure');
-    await ch.resolveNames();
-    expect(ch.configure('sockname')).toBe('');
-    expect(ch.configure().sockname).toBe('');
+  it('sockname after a failed connect whose local port the kernel chose: that end, as tclsh 8.6.13 shows it', async () => {
+    for (const address of ['127.0.0.1', '::1']) {
+      const dead = await freePort(address);
+      const script = [
+        `set c [socket -async ${address} ${dead}]`,
+        'fileevent $c writable {set ::done 1}; vwait ::done; fileevent $c writable {}',
+        'puts [fconfigure $c -error]',
+        'puts [lindex [fconfigure $c -sockname] 0]',
+        'puts [lindex [fconfigure $c -sockname] 2]',
+        'close $c',
+      ].join('\n');
+      const { execFileSync } = await import('node:child_process');
+      const tcl = execFileSync('tclsh', [], { input: script, encoding: 'utf8', timeout: 20_000 }).trim().split('\n');
+      // Tcl: the address and an ephemeral port the kernel chose (not a port of ours).
+      expect(tcl[0]).toBe('connection refused');
+      expect(tcl[1]).toBe(address);
+      expect(Number(tcl[2])).toBeGreaterThan(0);
+      const ch = track(socket(address, dead, { async: true }));
+      const writable = deferred();
+      ch.onWritable(() => {
+        ch.onWritable(null);
+        writable.resolve();
+      });
+      await within(writable.promise, 5000, 'writable after failure');
+      expect(ch.configure('error')).toBe('connection refused');
+      const sock = ch.configure('sockname');
+      expect(Array.isArray(sock)).toBe(true);
+      const [addr, , port] = sock as [string, string, number];
+      expect(addr).toBe(address);
+      expect(port).toBeGreaterThan(0);
+      expect(port).not.toBe(dead);
+      expect(ch.configure().sockname).toEqual(sock);
+      expect(() => ch.configure('peername')).toThrow("can't get peername: socket is not connected");
+      await ch.close();
+    }
   });
 
   it('an unknown host is a failed connect, not a throw (resolution is asynchronous too)', async () => {
