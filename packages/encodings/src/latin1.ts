@@ -73,28 +73,14 @@ export class Latin1Encoder extends EncoderBase {
 
   protected encodeText(text: string): Uint8Array {
     const beyond = this.limit === 256 ? BEYOND_LATIN1 : BEYOND_ASCII_NO_DEL;
+    // The test does not scan a string that V8 holds one byte a character (Latin-1 text).
     if (this.lowBits || !beyond.test(text)) return Buffer.from(text, 'latin1');
-    const out = Buffer.allocUnsafe(text.length);
-    const limit = this.limit;
-    let o = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c < limit) {
-        out[o++] = c;
-        continue;
-      }
-      if (this.profile === 'strict') {
-        this.fail(text, i);
-        break;
-      }
-      // A surrogate pair is one character: one `?` under replace (Tcl 8.6 writes `??` for it).
-      if (this.profile === 'replace' && c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-        const d = text.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) i++;
-      }
-      out[o++] = 0x3f;
+    if (this.profile === 'strict') {
+      const at = beyond.exec(text)!.index;
+      this.fail(text, at);
+      return Buffer.from(text.slice(0, at), 'latin1');
     }
-    return out.subarray(0, o);
+    return withQuestionMarks(text, this.limit, this.profile === 'replace');
   }
 
   protected resetState(): void {}
@@ -102,4 +88,34 @@ export class Latin1Encoder extends EncoderBase {
   protected cloneState(): Latin1Encoder {
     return new Latin1Encoder(this.encoding, this.profile, this.limit);
   }
+}
+
+/**
+ * `text` with every UTF-16 unit from `limit` on written as `?`; `pairAsOne` (the replace
+ * profile): a surrogate pair is one character, one `?` (Tcl 8.6 writes `??` for it).
+ */
+function withQuestionMarks(text: string, limit: number, pairAsOne: boolean): Uint8Array {
+  const out = Buffer.allocUnsafe(text.length);
+  let o = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < limit) {
+      out[o++] = c;
+      continue;
+    }
+    if (pairAsOne && c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    out[o++] = 0x3f;
+  }
+  return out.subarray(0, o);
+}
+
+/**
+ * One-shot iso8859-1 of `text` under the tcl8 or replace profile (`encoding convertto
+ * iso8859-1`): the bytes the streaming encoder writes for the text in one piece.
+ */
+export function encodeLatin1(text: string, profile: 'tcl8' | 'replace'): Uint8Array {
+  return BEYOND_LATIN1.test(text) ? withQuestionMarks(text, 256, profile === 'replace') : Buffer.from(text, 'latin1');
 }

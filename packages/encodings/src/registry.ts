@@ -1,11 +1,11 @@
 import { SockchanError, formatChoices } from '@sockchan/base';
-import { concatBytes } from './codec.js';
-import { Latin1Decoder, Latin1Encoder } from './latin1.js';
+import { EMPTY, concatBytes } from './codec.js';
+import { Latin1Decoder, Latin1Encoder, encodeLatin1 } from './latin1.js';
 import { resolveEncodingName } from './names.js';
 import { TableDecoder, TableEncoder } from './table-codec.js';
 import type { CodecOptions, Decoder, Encoder, EncodingProfile } from './types.js';
 import { Utf16Decoder, Utf16Encoder } from './utf16.js';
-import { Utf8Decoder, Utf8Encoder } from './utf8.js';
+import { Utf8Decoder, Utf8Encoder, encodeUtf8 } from './utf8.js';
 import { EscapeDecoder, EscapeEncoder } from './escape.js';
 import { IdentityEncoder } from './identity.js';
 
@@ -95,9 +95,14 @@ export function convertFrom(name: string, bytes: Uint8Array, opts?: CodecOptions
  * unencodable character throws `unexpected character at index N: 'U+XXXXXX'` (code `EILSEQ`).
  */
 export function convertTo(name: string, text: string, opts?: CodecOptions): Uint8Array {
+  if (name === 'utf-8' || name === 'iso8859-1') {
+    // Stateless, and failing only under strict: the same bytes without a streaming encoder.
+    const profile = profileOf(opts);
+    if (profile !== 'strict') return name === 'utf-8' ? encodeUtf8(text, profile) : encodeLatin1(text, profile);
+  }
   const encoder = createEncoder(name, opts);
   // Tcl writes an escape encoding's init sequence even for empty text.
-  const start = encoder instanceof EscapeEncoder ? encoder.begin() : new Uint8Array(0);
+  const start = encoder instanceof EscapeEncoder ? encoder.begin() : EMPTY;
   const bytes = concatBytes(concatBytes(start, encoder.encode(text)), encoder.end());
   if (encoder.error !== undefined) throw encoder.error;
   return bytes;

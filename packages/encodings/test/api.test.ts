@@ -251,3 +251,106 @@ describe('long chunks (over 32 Ki characters, built in pieces)', () => {
     expect(oneShot).toBe(convertFrom(name, bytes));
   });
 });
+
+/** Tcl's utf-8 (tcl8: lone surrogate in its 3-byte form; replace: EF BF BD), written code point by code point. */
+function utf8Reference(text: string, profile: 'tcl8' | 'replace'): string {
+  const out: number[] = [];
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0xd800 && cp <= 0xdfff && profile === 'replace') out.push(0xef, 0xbf, 0xbd);
+    else if (cp < 0x80) out.push(cp);
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  }
+  return Buffer.from(out).toString('hex');
+}
+
+/** Index (in code points) of the first lone surrogate, or -1. */
+function firstLoneSurrogate(text: string): number {
+  let i = 0;
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    if (ch.length === 1 && c >= 0xd800 && c <= 0xdfff) return i;
+    i++;
+  }
+  return -1;
+}
+
+describe('utf-8 and iso8859-1 encoding of long texts (the scratch-area path and the one-shot fast path)', () => {
+  /** `n` units of text (a pair cut at the end is completed by an `x`); slices placed in it may make lone surrogates too. */
+  const body = (n: number, extra: string): string => {
+    const t = ('the line\n' + extra + 'ab \u00e9\u3042\u{1F600} ').repeat(Math.ceil(n / 8)).slice(0, n);
+    return /[\ud800-\udbff]$/.test(t) ? t.slice(0, -1) + 'x' : t;
+  };
+  const lengths = [511, 512, 4096, 65_536, 65_537];
+  // Where a lone surrogate or a U+FFFD goes: none, first, middle, last unit.
+  const placements: [string, (t: string, s: string) => string][] = [
+    ['none', (t) => t],
+    ['start', (t, s) => s + t.slice(s.length)],
+    ['middle', (t, s) => t.slice(0, t.length >> 1) + s + t.slice((t.length >> 1) + s.length)],
+    ['end', (t, s) => t.slice(0, t.length - s.length) + s],
+  ];
+  const specials = ['\ud800', '\udfff', '\ufffd', '\uff71', '\ud83d\ude00\udc00', '\ufffd\ud800'];
+
+  it.each(lengths)('utf-8, %i units: every profile, one-shot and streamed, as written code point by code point', (n) => {
+    for (const special of specials) {
+      for (const [where, place] of placements) {
+        const text = place(body(n, ''), special);
+        const label = `${where} ${units(special).join(' ')}`;
+        for (const profile of ['tcl8', 'replace'] as const) {
+          const want = utf8Reference(text, profile);
+          expect(hexOf(convertTo('utf-8', text, { profile })), label).toBe(want);
+          const e = createEncoder('utf-8', { profile });
+          expect(hexOf(Buffer.concat([e.encode(text), e.end()])), label).toBe(want);
+        }
+        const lone = firstLoneSurrogate(text);
+        if (lone < 0) {
+          expect(hexOf(convertTo('utf-8', text, { profile: 'strict' })), label).toBe(utf8Reference(text, 'tcl8'));
+        } else {
+          expect(thrown(() => convertTo('utf-8', text, { profile: 'strict' })).message, label).toMatch(new RegExp(`^unexpected character at index ${lone}: `));
+        }
+      }
+    }
+  });
+
+  it.each(lengths)('iso8859-1, %i units: every profile, one-shot and streamed', (n) => {
+    for (const special of ['\u0141', '\u{1F600}', '\ud800', '\u00ff']) {
+      for (const [where, place] of placements) {
+        const text = place(body(n, '\u00fe').replace(/[^\0-\xff]/gu, 'y'), special);
+        const perUnit = Buffer.from([...Array(text.length).keys()].map((i) => (text.charCodeAt(i) < 256 ? text.charCodeAt(i) : 0x3f))).toString('hex');
+        const perChar = Buffer.from([...text].map((ch) => (ch.codePointAt(0)! < 256 ? ch.codePointAt(0)! : 0x3f))).toString('hex');
+        for (const [profile, want] of [['tcl8', perUnit], ['replace', perChar]] as const) {
+          expect(hexOf(convertTo('iso8859-1', text, { profile })), where).toBe(want);
+          const e = createEncoder('iso8859-1', { profile });
+          expect(hexOf(Buffer.concat([e.encode(text), e.end()])), where).toBe(want);
+        }
+        const bad = [...text].findIndex((ch) => ch.codePointAt(0)! > 0xff);
+        if (bad < 0) expect(hexOf(convertTo('iso8859-1', text, { profile: 'strict' }))).toBe(perUnit);
+        else expect(thrown(() => convertTo('iso8859-1', text, { profile: 'strict' })).message).toMatch(new RegExp(`^unexpected character at index ${bad}: `));
+      }
+    }
+  });
+
+  it.each(lengths)('utf-8, %i units of 3 bytes each', (n) => {
+    for (const unit of ['\u3042', '\uffff', '\ufffd', '\ud800', '\udc00']) {
+      const text = unit.repeat(n);
+      for (const profile of ['tcl8', 'replace'] as const) {
+        const want = utf8Reference(text, profile);
+        expect(hexOf(convertTo('utf-8', text, { profile }))).toBe(want);
+        const e = createEncoder('utf-8', { profile });
+        expect(hexOf(Buffer.concat([e.encode(text), e.end()]))).toBe(want);
+      }
+    }
+  });
+
+  it('gives each result its own bytes', () => {
+    const a = convertTo('utf-8', 'a\u3042'.repeat(1000));
+    const e = createEncoder('utf-8');
+    const b = e.encode('b\u3042'.repeat(1000));
+    const c = e.encode('c\u00e9'.repeat(1000));
+    expect(Buffer.from(a).toString('utf8')).toBe('a\u3042'.repeat(1000));
+    expect(Buffer.from(b).toString('utf8')).toBe('b\u3042'.repeat(1000));
+    expect(Buffer.from(c).toString('utf8')).toBe('c\u00e9'.repeat(1000));
+  });
+});

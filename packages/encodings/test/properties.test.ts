@@ -3,7 +3,7 @@
 // exactly as in one piece. Runs are bounded (numRuns per encoding and profile).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDecoder, createEncoder, encodingNames } from '../src/index.js';
+import { convertTo, createDecoder, createEncoder, encodingNames } from '../src/index.js';
 import type { EncodingProfile } from '../src/index.js';
 
 const PROFILES: EncodingProfile[] = ['tcl8', 'strict', 'replace'];
@@ -80,6 +80,30 @@ describe('encoding does not depend on how the text is cut', () => {
             if (profile === 'tcl8' || name === 'identity') expect(whole.error).toBeUndefined();
           }),
           { numRuns: RUNS },
+        );
+      }
+    });
+  }
+});
+
+describe('convertTo writes what the streaming encoder writes for the text in one piece', () => {
+  // utf-8 and iso8859-1 take a one-shot path; long texts (over 512 units) take utf-8's scratch area.
+  const longTextArb = fc.tuple(textArb, fc.nat({ max: 700 }), textArb).map(([a, n, b]) => a + 'x\u00e9'.repeat(n) + b);
+  for (const name of ['utf-8', 'iso8859-1']) {
+    it(name, () => {
+      for (const profile of PROFILES) {
+        fc.assert(
+          fc.property(fc.oneof(textArb, longTextArb), (text) => {
+            const whole = encodeAll(name, profile, [text]);
+            let got: { hex: string; error: string | undefined };
+            try {
+              got = { hex: Buffer.from(convertTo(name, text, { profile })).toString('hex'), error: undefined };
+            } catch (err) {
+              got = { hex: whole.hex, error: (err as Error).message };
+            }
+            expect(got).toEqual(whole);
+          }),
+          { numRuns: 100 },
         );
       }
     });
