@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SockchanError, errnoCodeOf, errnoText, posixError } from '@sockchan/base';
+import { SockchanError, errnoCodeOf, errnoText, posixError, valueText } from '@sockchan/base';
 import { createDecoder, createEncoder, resolveEncodingName, systemEncoding } from '@sockchan/encodings';
 import { InputBuffer } from './input.js';
 import type { StreamDecoder } from './input.js';
@@ -741,7 +741,7 @@ export class Channel {
       if (!this.canWrite) return -1;
       return (this.outputBuffer?.bytes ?? 0) + this.preconnectBytes + (this.stream?.writableLength ?? 0);
     }
-    throw new SockchanError(`bad option "${String(which)}": must be input or output`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+    throw new SockchanError(`bad option "${valueText(which)}": must be input or output`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
 
   // ---------------------------------------------------------------- output
@@ -931,10 +931,10 @@ export class Channel {
     if (direction !== undefined) {
       if (direction !== 'read' && direction !== 'write') {
         return Promise.reject(
-          new SockchanError(`bad direction "${String(direction)}": must be read or write`, {
+          new SockchanError(`bad direction "${valueText(direction)}": must be read or write`, {
             code: 'ERR_SOCKCHAN_ARGS',
             // Tcl_GetIndexFromObj's errorCode, as tclsh 8.6.13 gives it.
-            errorCode: ['TCL', 'LOOKUP', 'INDEX', 'direction', String(direction)],
+            errorCode: ['TCL', 'LOOKUP', 'INDEX', 'direction', valueText(direction)],
           }),
         );
       }
@@ -1219,7 +1219,7 @@ export class Channel {
       if (d !== undefined) return this.getDriverOption(d);
       throw badOptionError(arg, this.getOptionNames());
     }
-    if (typeof arg !== 'object' || arg === null) throw badOptionError(String(arg), this.getOptionNames());
+    if (typeof arg !== 'object' || arg === null) throw badOptionError(valueText(arg), this.getOptionNames());
     for (const [key, value] of Object.entries(arg)) {
       if (value === undefined) continue;
       const word = optionWord(key);
@@ -1273,13 +1273,13 @@ export class Channel {
         this.scheduleEvents();
         return;
       case 'buffering':
-        this.output.buffering = parseBuffering(String(value));
+        this.output.buffering = parseBuffering(valueText(value));
         return;
       case 'buffersize':
         this.output.bufferSize = parseBuffersize(value as string);
         return;
       case 'encoding':
-        this.setEncoding(String(value));
+        this.setEncoding(valueText(value));
         return;
       case 'eofchar': {
         const [i, o] = parseEofcharValue(value as string);
@@ -1339,7 +1339,7 @@ export class Channel {
 function checkCount(n: number | undefined, what: string): SockchanError | undefined {
   if (n === undefined) return undefined;
   if (!Number.isSafeInteger(n) || n < 0) {
-    return new SockchanError(`expected non-negative integer but got "${String(n)}"`, {
+    return new SockchanError(`expected non-negative integer but got "${valueText(n)}"`, {
       code: 'ERR_SOCKCHAN_BAD_VALUE',
       errorCode: ['TCL', 'VALUE', 'NUMBER'],
       cause: what,

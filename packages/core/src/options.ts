@@ -1,4 +1,4 @@
-import { SockchanError, formatChoices, matchUniquePrefix, parseTclBoolean, parseTclInteger } from '@sockchan/base';
+import { SockchanError, formatChoices, matchUniquePrefix, parseTclBoolean, parseTclInteger, valueText } from '@sockchan/base';
 import { splitTclList } from './tcl-list.js';
 
 /**
@@ -96,7 +96,7 @@ export function parseBlocking(value: boolean | number | string): boolean {
 
 /** Parses `-buffering`: `full`, `line`, `none` or a unique prefix. */
 export function parseBuffering(value: string): Buffering {
-  const hit = matchUniquePrefix(String(value), ['full', 'line', 'none']);
+  const hit = matchUniquePrefix(valueText(value), ['full', 'line', 'none']);
   if (hit === undefined) throw badValue('bad value for -buffering: must be one of full, line, or none');
   return hit as Buffering;
 }
@@ -194,7 +194,7 @@ export function parseProfile(value: string): ChannelProfile {
  */
 export function parseMaxLine(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new SockchanError(`bad value for maxLine: expected a non-negative integer (0: no limit) but got "${String(value)}"`, {
+    throw new SockchanError(`bad value for maxLine: expected a non-negative integer (0: no limit) but got "${valueText(value)}"`, {
       code: 'ERR_SOCKCHAN_BAD_VALUE',
       errorCode: ['TCL', 'VALUE', 'NUMBER'],
     });

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel, channelNames } from '../src/index.js';
+import { SockchanError } from '@sockchan/base';
 import type { DriverOptionSpec } from '../src/index.js';
 import { collectAll, duplexPair } from './helpers/duplex-pair.js';
 
@@ -376,6 +377,21 @@ describe('configure', () => {
     expect(() => ch.configure({ buffersize: 'abc' })).toThrow('expected integer but got "abc"');
     expect(() => ch.configure({ eofchar: 'a b c' })).toThrow('bad value for -eofchar: should be a list of zero, one, or two elements');
     expect(() => ch.configure({ eofchar: 'é' })).toThrow('bad value for -eofchar: must be non-NUL ASCII character');
+  });
+
+  it('values that cannot be turned into text still give a SockchanError (fuzz counterexample)', () => {
+    const [ch] = pair();
+    const hostile = { toString: [] } as unknown as string; // String(hostile) throws a TypeError
+    for (const key of ['encoding', 'buffering', 'translation', 'blocking', 'buffersize', 'eofchar'] as const) {
+      let thrown: unknown;
+      try {
+        ch.configure({ [key]: hostile });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, key).toBeInstanceOf(SockchanError);
+    }
+    expect(() => ch.configure({ encoding: hostile })).toThrow('unknown encoding "{"toString":[]}"');
   });
 
   it('values: prefixes, clamping, pairs, partial application as in Tcl', () => {

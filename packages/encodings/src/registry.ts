@@ -1,4 +1,4 @@
-import { SockchanError, formatChoices } from '@sockchan/base';
+import { SockchanError, formatChoices, valueText } from '@sockchan/base';
 import { EMPTY, concatBytes } from './codec.js';
 import { Latin1Decoder, Latin1Encoder, encodeLatin1 } from './latin1.js';
 import { resolveEncodingName } from './names.js';
@@ -15,9 +15,9 @@ const PROFILES: readonly EncodingProfile[] = ['replace', 'strict', 'tcl8'];
 function profileOf(opts: CodecOptions | undefined): EncodingProfile {
   const profile = opts?.profile ?? 'tcl8';
   if (!PROFILES.includes(profile)) {
-    throw new SockchanError(`bad profile name "${String(profile)}": must be ${formatChoices(PROFILES)}`, {
+    throw new SockchanError(`bad profile name "${valueText(profile)}": must be ${formatChoices(PROFILES)}`, {
       code: 'ERR_SOCKCHAN_BAD_VALUE',
-      errorCode: ['TCL', 'LOOKUP', 'PROFILE', String(profile)],
+      errorCode: ['TCL', 'LOOKUP', 'PROFILE', valueText(profile)],
     });
   }
   return profile;

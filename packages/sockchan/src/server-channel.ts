@@ -1,4 +1,4 @@
-import { SockchanError, matchUniquePrefix, posixError } from '@sockchan/base';
+import { SockchanError, matchUniquePrefix, posixError, valueText } from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
 import {
   GENERIC_OPTION_NAMES,
@@ -166,7 +166,7 @@ export class ServerChannel {
           throw badOptionError(arg, SERVER_GET_NAMES);
       }
     }
-    if (typeof arg !== 'object' || arg === null) throw badOptionError(String(arg), SERVER_GET_NAMES);
+    if (typeof arg !== 'object' || arg === null) throw badOptionError(valueText(arg), SERVER_GET_NAMES);
     for (const [key, value] of Object.entries(arg)) {
       if (value === undefined) continue;
       const g = matchGenericOption(optionWord(key));
@@ -199,13 +199,13 @@ export class ServerChannel {
         this.#blocking = parseBlocking(value as string);
         return;
       case 'buffering':
-        this.#buffering = parseBuffering(String(value));
+        this.#buffering = parseBuffering(valueText(value));
         return;
       case 'buffersize':
         this.#buffersize = parseBuffersize(value as string);
         return;
       case 'encoding':
-        this.#encoding = String(value) === '' ? 'binary' : resolveEncodingName(String(value));
+        this.#encoding = valueText(value) === '' ? 'binary' : resolveEncodingName(valueText(value));
         return;
       case 'eofchar':
         parseEofcharValue(value as string);

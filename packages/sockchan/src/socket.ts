@@ -360,7 +360,7 @@ function fromArgsImpl(...words: readonly TclSocketWord<AcceptCallback>[]): Socke
   const parsed = parseSocketArgs<AcceptCallback>(words);
   if (parsed.server) {
     if (typeof parsed.command !== 'function') {
-      throw badArgument(`bad value for -server: expected a function (chan, clientAddr, clientPort) but got "${String(parsed.command)}"`);
+      throw badArgument(`bad value for -server: expected a function (chan, clientAddr, clientPort) but got "${valueText(parsed.command)}"`);
     }
     return serverImpl(parsed.command, parsed.port, parsed.myaddr === undefined ? {} : { myaddr: parsed.myaddr });
   }

@@ -140,7 +140,8 @@ describe('maxLine: the input limit of gets', () => {
       [2 ** 53, '9007199254740992'],
       ['100', '100'],
       [null, 'null'],
-      [{}, '[object Object]'],
+      [{}, '{}'],
+      [{ toString: [] }, '{"toString":[]}'],
     ];
     for (const [bad, shown] of bads) {
       const opts = { maxLine: bad } as unknown as SocketOptions;
