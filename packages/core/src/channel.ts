@@ -739,7 +739,7 @@ export class Channel {
     if (which === 'input') return this.canRead ? this.input.pendingInput : -1;
     if (which === 'output') {
       if (!this.canWrite) return -1;
-      return (this.outputBuffer?.bytes ?? 0) + this.preconnectBytes + (this.stream?.writableLength ?? 0);
+      return (this.outputBuffer?.exactBytes ?? 0) + this.preconnectBytes + (this.stream?.writableLength ?? 0);
     }
     throw new SockchanError(`bad option "${valueText(which)}": must be input or output`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
@@ -822,7 +822,10 @@ export class Channel {
 
   /** Reports a pending write failure once (Tcl's unreported error), with the op's prefix. */
   private takeWriteError(op: 'writing' | 'flushing'): SockchanError | undefined {
-    const e = this.writeError ?? (this.stream?.destroyed === true && this.stream.writable === false ? this.writeErrorSticky : undefined);
+    // The sticky error is looked at first: without one there is nothing to report, and the
+    // stream's getters are not read on every buffered write.
+    const sticky = this.writeErrorSticky;
+    const e = this.writeError ?? (sticky !== undefined && this.stream?.destroyed === true && this.stream.writable === false ? sticky : undefined);
     if (e === undefined) return undefined;
     this.writeError = undefined;
     return this.ioError(op, e);

@@ -44,6 +44,11 @@ export class OutputBuffer {
   private textBytes = 0;
   /** The encoder may hold a high surrogate: the fast paths must not overtake it. */
   private encoderHolds = false;
+  /**
+   * `text` may hold characters outside a one-byte fast path's range: they are checked once when
+   * the text is taken, not on every write (one byte per UTF-16 unit either way, see `checkText`).
+   */
+  private unchecked = false;
   /** How Node's own encoder can produce exactly Tcl's bytes for this encoding (see `fastPathOf`). */
   private fast: FastPath;
   private encoderInstance: StreamEncoder | undefined;
@@ -118,16 +123,26 @@ export class OutputBuffer {
     return this.chunkBytes + this.textBytes >= this.bufferSize;
   }
 
+  /**
+   * {@link bytes} after the deferred range check: exact also when the encoder holds a high
+   * surrogate of unchecked text (`bytes` counts it until then). For `chan pending output`.
+   */
+  get exactBytes(): number {
+    this.checkText();
+    return this.bytes;
+  }
+
   /** The whole buffers waiting (a multiple of `bufferSize` bytes), or `undefined`. */
   takeFull(): Buffer | undefined {
-    const total = this.bytes;
+    const total = this.exactBytes;
     if (total < this.bufferSize) return undefined;
     return this.take(total - (total % this.bufferSize));
   }
 
   /** Everything buffered (for flush), or `undefined` when empty. */
   takeAll(): Buffer | undefined {
-    return this.bytes === 0 ? undefined : this.take(this.bytes);
+    const total = this.exactBytes;
+    return total === 0 ? undefined : this.take(total);
   }
 
   /**
@@ -139,6 +154,7 @@ export class OutputBuffer {
    */
   takeLatin1Text(n = this.textBytes): string | undefined {
     if (this.chunkBytes !== 0 || this.textBytes === 0 || n === 0 || this.fast === undefined || this.fast.enc !== 'latin1') return undefined;
+    if (!this.checkText()) return undefined;
     const text = this.text;
     if (n >= this.textBytes) {
       this.text = '';
@@ -152,6 +168,7 @@ export class OutputBuffer {
 
   /** The whole buffers waiting as one `latin1` string, as {@link takeLatin1Text} allows. */
   takeFullLatin1Text(): string | undefined {
+    if (!this.checkText()) return undefined;
     const total = this.textBytes;
     if (total < this.bufferSize) return undefined;
     return this.takeLatin1Text(total - (total % this.bufferSize));
@@ -159,6 +176,8 @@ export class OutputBuffer {
 
   /** The final bytes at close: the encoder's end and the output eofchar (Tcl writes it raw). */
   finish(): Buffer | undefined {
+    // Text waiting for its range check may end in a high surrogate the encoder must see before its end.
+    this.checkText();
     if (this.encoderInstance !== undefined) {
       const tail = this.encoderInstance.end();
       if (tail.length > 0) this.addBytes(asBuffer(tail));
@@ -173,6 +192,7 @@ export class OutputBuffer {
     this.chunkBytes = 0;
     this.text = '';
     this.textBytes = 0;
+    this.unchecked = false;
   }
 
   private translateText(text: string): string {
@@ -188,10 +208,18 @@ export class OutputBuffer {
 
   private addText(text: string): void {
     const fast = this.fast;
-    if (fast !== undefined && !this.encoderHolds && fast.ok(text)) {
-      this.text += text;
-      this.textBytes += fast.enc === 'latin1' ? text.length : Buffer.byteLength(text, 'utf8');
-      return;
+    if (fast !== undefined && !this.encoderHolds) {
+      if (fast.enc === 'latin1') {
+        this.text += text;
+        this.textBytes += text.length;
+        this.unchecked = true;
+        return;
+      }
+      if (fast.ok(text)) {
+        this.text += text;
+        this.textBytes += Buffer.byteLength(text, 'utf8');
+        return;
+      }
     }
     this.sealText();
     const out = asBuffer(this.encoder.encode(text));
@@ -222,13 +250,34 @@ export class OutputBuffer {
   }
 
   /**
+   * The deferred range check of a one-byte fast path: true when `text` is all inside the range
+   * (Node's `latin1` gives Tcl's bytes). Otherwise the real encoder encodes it into a chunk now
+   * (`?` for what the encoding lacks) and this returns false. The byte count does not change:
+   * these encoders give one byte per UTF-16 unit, and encoding the joined writes gives the bytes
+   * the writes one by one would have given (a high surrogate at the end is held either way).
+   */
+  private checkText(): boolean {
+    if (!this.unchecked) return true;
+    this.unchecked = false;
+    const text = this.text;
+    if ((this.fast as FastPathSpec).ok(text)) return true;
+    this.text = '';
+    this.textBytes = 0;
+    const out = asBuffer(this.encoder.encode(text));
+    const last = text.charCodeAt(text.length - 1);
+    this.encoderHolds = last >= 0xd800 && last <= 0xdbff;
+    if (out.length > 0) this.pushChunk(out);
+    return false;
+  }
+
+  /**
    * Encodes the pending text into a chunk. A lone small chunk before it (what a `takeFull` left
    * over) is merged into the same new Buffer, so the next take hands out one piece and does not
    * copy everything again to join them.
    */
   private sealText(): void {
+    if (this.textBytes === 0 || !this.checkText()) return;
     const textBytes = this.textBytes;
-    if (textBytes === 0) return;
     const enc = (this.fast as FastPathSpec).enc;
     const chunks = this.chunks;
     let buf: Buffer;
@@ -293,8 +342,9 @@ type FastPath = FastPathSpec | undefined;
 
 // eslint-disable-next-line no-control-regex -- a range test that starts at U+0000
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
+// Tcl's ascii table has no U+007F on output (it writes `?`): the fast path stops before it.
 // eslint-disable-next-line no-control-regex -- a range test that starts at U+0000
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[^\u0000-\u007e]/;
 const ALWAYS: FastPathSpec = { enc: 'latin1', ok: () => true };
 const UTF8: FastPathSpec = { enc: 'utf8', ok: (t) => !SURROGATE.test(t) };
 const LATIN1: FastPathSpec = { enc: 'latin1', ok: (t) => !NON_LATIN1.test(t) };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { convertTo, createEncoder } from '@sockchan/encodings';
 import { OutputBuffer } from '../src/index.js';
 import type { StreamEncoder } from '../src/index.js';
 
@@ -70,6 +71,39 @@ describe('OutputBuffer', () => {
         for (const s of [...a.sent, ...b.sent]) expect(s.length % size).toBe(0);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('property: iso8859-1 and ascii text outside the range (checked when taken) gives the real encoder\'s bytes, whatever the split', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '\n', 'Ā', '€', '\uD83D', '\uDE00', '😀', 'ÿ', '\u007f'), maxLength: 40 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(text, fc.boolean()), { maxLength: 12 }),
+        fc.constantFrom('iso8859-1', 'ascii'),
+        fc.integer({ min: 1, max: 32 }),
+        fc.array(fc.constantFrom('none', 'full', 'latin1'), { minLength: 12, maxLength: 12 }),
+        (writes, encoding, size, takes) => {
+          const out = new OutputBuffer(encoding, () => createEncoder(encoding), 'lf', 'full', size);
+          const got: Buffer[] = [];
+          writes.forEach(([data, nl], i) => {
+            out.write(data, nl);
+            // Take in the ways a channel does between writes: whole buffers, or latin1 text.
+            const how = takes[i];
+            if (how === 'full') {
+              const full = out.takeFull();
+              if (full !== undefined) got.push(full);
+            } else if (how === 'latin1') {
+              const t = out.takeLatin1Text();
+              if (t !== undefined) got.push(Buffer.from(t, 'latin1'));
+            }
+          });
+          const rest = out.finish();
+          if (rest !== undefined) got.push(rest);
+          const whole = writes.map(([data, nl]) => (nl ? `${data}\n` : data)).join('');
+          expect(Buffer.concat(got)).toEqual(Buffer.from(convertTo(encoding, whole)));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
