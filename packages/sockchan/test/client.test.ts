@@ -1,21 +1,13 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CleanupList, assertTestNames, freePort, listenEphemeral } from '@sockchan/test-support';
+import { describe, expect, it } from 'vitest';
+import { freePort, listenEphemeral } from '@sockchan/test-support';
 import { Channel, SockchanError, SocketChannel, setReverseLookup, socket, systemEncoding } from '../src/index.js';
-import type { ServerChannel } from '../src/index.js';
 import { splitTclList, tclFailures, withUtf8Locale } from './helpers/tcl.js';
-import { deferred, eventLoopTurns, within } from './helpers/wait.js';
+import { useChannelCleanup } from './helpers/channels.js';
+import { deferred, eventLoopTurns, within, writableOnce } from './helpers/wait.js';
 
-const cleanup = new CleanupList();
-const channels: (SocketChannel | ServerChannel)[] = [];
-afterEach(async () => {
-  await Promise.all(channels.splice(0).map((c) => c.close()));
-  await cleanup.closeAll();
-});
-beforeAll(() => {
-  assertTestNames();
-});
+const { cleanup, track } = useChannelCleanup();
 
 /** A raw server that records what each connection sends until EOF. */
 async function recordingServer(host = '127.0.0.1'): Promise<{ port: number; received: Promise<Buffer>; sockets: net.Socket[] }> {
@@ -35,11 +27,6 @@ async function recordingServer(host = '127.0.0.1'): Promise<{ port: number; rece
   });
   cleanup.add(server);
   return { port, received: got.promise, sockets };
-}
-
-function track<T extends SocketChannel | ServerChannel>(ch: T): T {
-  channels.push(ch);
-  return ch;
 }
 
 describe('socket(): the blocking form', () => {
@@ -221,12 +208,7 @@ describe('socket(..., { async: true })', () => {
     expect(ch.configure('peername')).toBe('');
     expect(ch.configure('sockname')).toBe('');
     await ch.puts('queued while connecting');
-    const writable = deferred();
-    ch.onWritable(() => {
-      ch.onWritable(null);
-      writable.resolve();
-    });
-    await within(writable.promise, 5000, 'writable after connect');
+    await writableOnce(ch, 'writable after connect', 5000);
     expect(ch.configure('connecting')).toBe(false);
     expect(ch.configure('error')).toBe('');
     expect(ch.configure('peername')).toEqual(['127.0.0.1', expect.any(String), port]);
@@ -251,12 +233,7 @@ describe('socket(..., { async: true })', () => {
     expect(await ch.gets()).toBeNull();
     expect(ch.blocked()).toBe(true);
     expect(ch.eof()).toBe(false);
-    const writable = deferred();
-    ch.onWritable(() => {
-      ch.onWritable(null);
-      writable.resolve();
-    });
-    await within(writable.promise, 5000, 'connect');
+    await writableOnce(ch, 'connect', 5000);
     expect(ch.configure('blocking')).toBe(false);
   });
 
@@ -309,12 +286,7 @@ describe('socket(..., { async: true })', () => {
       const tcl = execFileSync('tclsh', [], { input: script, encoding: 'utf8', timeout: 20_000 }).trim().split('\n');
       expect(tcl.slice(0, 3)).toEqual(['connection refused', `${address} localhost ${mine}`, `${address} localhost ${mine}`]);
       const ch = track(socket(address, dead, { async: true, myaddr: address, myport: mine }));
-      const writable = deferred();
-      ch.onWritable(() => {
-        ch.onWritable(null);
-        writable.resolve();
-      });
-      await within(writable.promise, 5000, 'writable after failure');
+      await writableOnce(ch, 'writable after failure', 5000);
       expect(ch.configure('error')).toBe('connection refused');
       await ch.resolveNames();
       const show = (v: unknown): string => (Array.isArray(v) ? v.join(' ') : String(v));
@@ -346,12 +318,7 @@ describe('socket(..., { async: true })', () => {
       expect(tcl[1]).toBe(address);
       expect(Number(tcl[2])).toBeGreaterThan(0);
       const ch = track(socket(address, dead, { async: true }));
-      const writable = deferred();
-      ch.onWritable(() => {
-        ch.onWritable(null);
-        writable.resolve();
-      });
-      await within(writable.promise, 5000, 'writable after failure');
+      await writableOnce(ch, 'writable after failure', 5000);
       expect(ch.configure('error')).toBe('connection refused');
       const sock = ch.configure('sockname');
       expect(Array.isArray(sock)).toBe(true);
@@ -367,12 +334,7 @@ describe('socket(..., { async: true })', () => {
 
   it('an unknown host is a failed connect, not a throw (resolution is asynchronous too)', async () => {
     const ch = track(socket('no-such-host.test', 80, { async: true }));
-    const writable = deferred();
-    ch.onWritable(() => {
-      ch.onWritable(null);
-      writable.resolve();
-    });
-    await within(writable.promise, 5000, 'writable after failure');
+    await writableOnce(ch, 'writable after failure', 5000);
     expect(ch.configure('error')).toBe('Name or service not known');
   });
 
@@ -414,12 +376,7 @@ describe('wrapping a socket whose connect fails', () => {
     const port = await freePort('127.0.0.1');
     const raw = net.connect(port, '127.0.0.1');
     const ch = track(new SocketChannel(raw));
-    const writable = deferred();
-    ch.onWritable(() => {
-      ch.onWritable(null);
-      writable.resolve();
-    });
-    await within(writable.promise, 5000, 'failure');
+    await writableOnce(ch, 'failure', 5000);
     expect(ch.configure('error')).toBe('connection refused');
     await expect(ch.gets()).rejects.toThrow(`error reading "${ch.name}": socket is not connected`);
   });

@@ -1,23 +1,14 @@
 import type net from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CleanupList, assertTestNames, freePort, listenEphemeral } from '@sockchan/test-support';
+import { describe, expect, it } from 'vitest';
+import { freePort, listenEphemeral } from '@sockchan/test-support';
 import { SockchanError, socket } from '../src/index.js';
-import type { ServerChannel, SocketChannel } from '../src/index.js';
+import { useChannelCleanup } from './helpers/channels.js';
 import { failureOf, tclFailures } from './helpers/tcl.js';
 
 // Every failure of /work/shared/reference/tcl-socket-behaviour.md, compared with what tclsh 8.6
 // says for the same command on this machine (messages and errorCode lists).
 
-const cleanup = new CleanupList();
-const channels: (SocketChannel | ServerChannel)[] = [];
-afterEach(async () => {
-  await Promise.all(channels.splice(0).map((c) => c.close()));
-  await cleanup.closeAll();
-});
-
-beforeAll(() => {
-  assertTestNames();
-});
+const { cleanup, track } = useChannelCleanup();
 
 describe('connect failures match tclsh', () => {
   it('connection refused (127.0.0.1, ::1 and a two-address name)', async () => {
@@ -153,7 +144,7 @@ describe('channel option errors match tclsh', () => {
       'fconfigure $c -b',
     ]);
     const ch = await socket('127.0.0.1', port);
-    channels.push(ch);
+    track(ch);
     const got = [
       await failureOf(() => ch.configure('-bogus')),
       await failureOf(() => ch.configure({ '-bogus': 1 })),
@@ -180,7 +171,7 @@ describe('channel option errors match tclsh', () => {
   it('-peername of a server socket', async () => {
     const tcl = tclFailures('set s [socket -server cmd -myaddr 127.0.0.1 0]', ['fconfigure $s -peername', 'fconfigure $s -bogus', 'fconfigure $s -bogus 1', 'close $s write', 'close $s read', 'close $s both']);
     const srv = await socket.server(() => undefined, 0, { myaddr: '127.0.0.1' });
-    channels.push(srv);
+    track(srv);
     expect(tcl[0]).toEqual({ message: "can't get peername: socket is not connected", errorCode: ['POSIX', 'ENOTCONN', 'socket is not connected'] });
     expect(await failureOf(() => srv.configure('peername'))).toEqual(tcl[0]);
     expect(await failureOf(() => srv.configure('-bogus'))).toEqual(tcl[1]);
@@ -275,7 +266,7 @@ describe('close errors of a client socket match tclsh', () => {
     cleanup.add(server);
     const tcl = tclFailures(`set c [socket 127.0.0.1 ${port}]`, ['close $c both', 'close $c write', 'close $c write', 'puts $c x']);
     const ch = await socket('127.0.0.1', port);
-    channels.push(ch);
+    track(ch);
     expect(await failureOf(() => ch.close('both' as 'read'))).toEqual(tcl[0]);
     expect(tcl[1]).toEqual({ message: 'OK', errorCode: [] });
     await ch.close('write');

@@ -12,7 +12,7 @@ import {
 import type { TclPeer } from '@sockchan/test-support';
 import { socket } from '../src/index.js';
 import type { ServerChannel, SocketChannel } from '../src/index.js';
-import { deferred, within } from './helpers/wait.js';
+import { deferred, within, writableOnce } from './helpers/wait.js';
 
 // Interop on real sockets with tclsh 8.6 as the peer, both directions: a sockchan client against
 // a tclsh server, and a tclsh client against a sockchan server.
@@ -199,12 +199,7 @@ describe('sockchan client, tclsh server', () => {
     peers.push(tcl);
     const ch = track(socket('127.0.0.1', tcl.port as number, { async: true }));
     await ch.puts('sent while connecting');
-    const writable = deferred();
-    ch.onWritable(() => {
-      ch.onWritable(null);
-      writable.resolve();
-    });
-    await within(writable.promise, 5000, 'connect');
+    await writableOnce(ch, 'connect', 5000);
     expect(ch.configure('error')).toBe('');
     await ch.flush();
     expect(await ch.gets()).toBe('sent while connecting');

@@ -1,27 +1,15 @@
 import net from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CleanupList, assertTestNames, freePort, listenEphemeral } from '@sockchan/test-support';
+import { describe, expect, it } from 'vitest';
+import { freePort, listenEphemeral } from '@sockchan/test-support';
 import { DEFAULT_MAX_LINE, SockchanError, SocketChannel, channelNames, socket } from '../src/index.js';
-import type { ServerChannel, SocketOptions } from '../src/index.js';
+import type { SocketOptions } from '../src/index.js';
+import { useChannelCleanup } from './helpers/channels.js';
 import { deferred, within } from './helpers/wait.js';
 
 // The options of socket() and socket.server() beyond Tcl's: maxLine for every channel they make,
 // and run-time checks of every option's type (JavaScript callers have no types).
 
-const cleanup = new CleanupList();
-const channels: (SocketChannel | ServerChannel)[] = [];
-afterEach(async () => {
-  await Promise.all(channels.splice(0).map((c) => c.close()));
-  await cleanup.closeAll();
-});
-beforeAll(() => {
-  assertTestNames();
-});
-
-function track<T extends SocketChannel | ServerChannel>(ch: T): T {
-  channels.push(ch);
-  return ch;
-}
+const { cleanup, track } = useChannelCleanup();
 
 /** What `f` failed with (a throw or a rejection); fails the test when it succeeds. */
 async function errorOf(f: () => unknown): Promise<SockchanError> {

@@ -1,27 +1,16 @@
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CleanupList, assertTestNames } from '@sockchan/test-support';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ServerChannel, SocketChannel, channelNames, socket } from '../src/index.js';
 import { channelNames as coreChannelNames } from '@sockchan/core';
 import { splitTclList, withUtf8Locale } from './helpers/tcl.js';
+import { useChannelCleanup } from './helpers/channels.js';
 import { deferred, within } from './helpers/wait.js';
 
-const cleanup = new CleanupList();
-const channels: (SocketChannel | ServerChannel)[] = [];
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  await Promise.all(channels.splice(0).map((c) => c.close()));
-  await cleanup.closeAll();
 });
-beforeAll(() => {
-  assertTestNames();
-});
-
-function track<T extends SocketChannel | ServerChannel>(ch: T): T {
-  channels.push(ch);
-  return ch;
-}
+const { cleanup, track } = useChannelCleanup();
 
 /** Connects with plain node:net and collects everything until EOF. */
 function rawClient(port: number, host = '127.0.0.1', send?: string): Promise<string> {

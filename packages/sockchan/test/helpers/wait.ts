@@ -1,3 +1,16 @@
+/**
+ * Resolves the first time `ch`'s writable event fires (an async connect succeeded or failed),
+ * then removes the handler; rejects after `ms` (a test bound).
+ */
+export function writableOnce(ch: { onWritable(handler: (() => void) | null): unknown }, what: string, ms = 5000): Promise<void> {
+  const writable = deferred();
+  ch.onWritable(() => {
+    ch.onWritable(null);
+    writable.resolve();
+  });
+  return within(writable.promise, ms, what);
+}
+
 /** Resolves after `turns` turns of the event loop (to show that something did NOT happen meanwhile). */
 export async function eventLoopTurns(turns: number): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
