@@ -295,16 +295,14 @@ function hasLoneSurrogate(text: string, bytes: Buffer): boolean {
 /** Encoder of `utf-8`. */
 export class Utf8Encoder extends EncoderBase {
   protected encodeText(text: string): Uint8Array {
+    const profile = this.profile;
+    if (profile !== 'strict') return encodeUtf8(text, profile);
     const bytes = utf8Bytes(text);
-    // Buffer writes a lone surrogate as EF BF BD: exactly the replace profile.
-    if (this.profile === 'replace' || !hasLoneSurrogate(text, bytes)) return bytes;
-    if (this.profile === 'strict') {
-      LONE_SURROGATE.lastIndex = 0;
-      const m = LONE_SURROGATE.exec(text)!;
-      this.fail(text, m.index);
-      return Buffer.from(text.slice(0, m.index), 'utf8');
-    }
-    return encodeLoneSurrogates(text);
+    if (!hasLoneSurrogate(text, bytes)) return bytes;
+    LONE_SURROGATE.lastIndex = 0;
+    const m = LONE_SURROGATE.exec(text)!;
+    this.fail(text, m.index);
+    return Buffer.from(text.slice(0, m.index), 'utf8');
   }
 
   protected resetState(): void {}
@@ -320,6 +318,7 @@ export class Utf8Encoder extends EncoderBase {
  */
 export function encodeUtf8(text: string, profile: 'tcl8' | 'replace'): Uint8Array {
   const bytes = utf8Bytes(text);
+  // Buffer writes a lone surrogate as EF BF BD: exactly the replace profile.
   return profile === 'replace' || !hasLoneSurrogate(text, bytes) ? bytes : encodeLoneSurrogates(text);
 }
 
