@@ -61,6 +61,7 @@ export class BenchChild {
     const shell = `ulimit -n ${CHILD_NOFILE} 2>/dev/null || ulimit -n hard 2>/dev/null; exec "$@"`;
     this.#proc = spawn('bash', ['-c', shell, 'sockchan-bench', ...program, ...words], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(spec.env === undefined ? {} : { env: { ...process.env, ...spec.env } }),
     });
     this.exited = new Promise((resolve) => {
       this.#proc.on('close', (code, signal) => {

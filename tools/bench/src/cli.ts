@@ -217,7 +217,7 @@ async function runCustom(def: CustomWorkload, options: Options): Promise<ResultR
     const reported = await withDeadline(timeout, async (track) => {
       const child = track(
         new BenchChild(
-          { runtime: 'node', script: join(packageRoot, 'dist', 'custom-child.js') },
+          { runtime: 'node', script: join(packageRoot, 'dist', 'custom-child.js'), ...(def.env === undefined ? {} : { env: def.env }) },
           'run',
           { module: def.module, quick: options.quick ? 1 : 0, reps: options.reps },
           `${def.name} module`,

@@ -56,6 +56,11 @@ export const customWorkloads: readonly CustomWorkload[] = [
     name: 'encodings',
     description: 'decode/encode MB/s of utf-8, iso8859-1, cp1252, shiftjis, euc-jp (64 KiB and 100 B chunks) vs Buffer and iconv-lite',
     module: join(repoRoot, 'packages', 'encodings', 'bench', 'encodings.bench.mjs'),
+    // Each 64 KiB encode allocates a fresh Buffer (ours and Buffer.from alike); glibc's trimming
+    // of freed memory then makes the next allocations fault pages in, which moved the Buffer row
+    // itself between 300 and 9,000 MB/s from one repetition to the next and hit whichever row ran
+    // next. Without trimming every row allocates alike and the ratios hold still.
+    env: { MALLOC_TRIM_THRESHOLD_: '536870912', MALLOC_MMAP_THRESHOLD_: '536870912' },
   },
   {
     name: 'connect',

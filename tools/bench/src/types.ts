@@ -12,6 +12,8 @@ export interface ChildSpec {
   readonly script: string;
   /** Extra words given before the role; rarely needed. */
   readonly args?: readonly string[];
+  /** Environment variables set for the child on top of the harness's own. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The five built-in socket workloads. */
@@ -91,6 +93,8 @@ export interface CustomWorkload {
   readonly module: string;
   /** Per-run timeout in seconds (default 300, quick 60). */
   readonly timeoutSeconds?: number;
+  /** Environment variables for the module's process (every implementation in it sees the same). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** One summarized row of the output (one JSON line). */
