@@ -313,7 +313,7 @@ describe('abort, timeout, resolver, events', () => {
       opened.track(socket);
       const warnings = emitWarning.mock.calls.map((call) => String(call[0]));
       expect(warnings.some((w) => w.includes('observer bug'))).toBe(true);
-      expect(emitWarning.mock.calls.every((call) => call[1] === 'SockchanWarning')).toBe(true);
+      expect(emitWarning.mock.calls.every((call) => (call as unknown[])[1] === 'SockchanWarning')).toBe(true);
     } finally {
       emitWarning.mockRestore();
     }

@@ -86,6 +86,11 @@ const NO_DRIVER_OPTIONS: readonly DriverOptionSpec[] = [];
 const EMPTY = Buffer.alloc(0);
 /** Tcl's default `-buffersize`. */
 const DEFAULT_BUFFER_SIZE = 4096;
+/**
+ * How far past the read bound input may grow while a readable handler is due to consume it
+ * (see `onData`): 8 x 256 KiB, the most libuv reads in one poll (32 x 64 KiB).
+ */
+const READ_BURST_FACTOR = 8;
 
 /** Lifecycle of the connection under a channel. */
 const enum Conn {
@@ -406,15 +411,31 @@ export class Channel {
     const bad = this.checkRead();
     if (bad !== undefined) return Promise.reject(bad);
     if (this.readWaiters === undefined && this.conn === Conn.Open) {
-      const line = this.input.getLine();
+      const input = this.input;
+      const line = input.getLine();
       if (line !== undefined) {
         this.blockedFlag = false;
         this.afterConsume();
-        if (line === null && this.input.decodeError !== undefined) return Promise.reject(this.decodeFailure());
+        if (line === null && input.decodeError !== undefined) return Promise.reject(this.decodeFailure());
         return Promise.resolve(line);
+      }
+      // Blocking, no whole line and nothing to report (a read error, an over-long line): wait at
+      // once, without the general path trying the line again (the usual case of a request loop).
+      if (this.blockingMode && this.readError === undefined && input.decodeError === undefined && (this.maxLineChars === 0 || input.pendingInput <= this.maxLineChars)) {
+        return this.waitFor(new ReadWaiter(ReadKind.Line, undefined, true)) as Promise<string | null>;
       }
     }
     return this.inputOp(ReadKind.Line, undefined, this.blockingMode) as Promise<string | null>;
+  }
+
+  /** Queues `waiter` (the first one: no other waits) and returns its promise. */
+  private waitFor(waiter: ReadWaiter): Promise<ReadResult> {
+    waiterBeingCreated = waiter;
+    const promise = new Promise<ReadResult>(captureWaiterSettlers);
+    waiterBeingCreated = undefined;
+    this.readWaiters = [waiter];
+    this.afterConsume();
+    return promise;
   }
 
   /**
@@ -641,12 +662,23 @@ export class Channel {
     this.input.push(chunk);
     this.needMoreData = false;
     if (this.readWaiters !== undefined) this.serviceReads();
+    if (this.readableHandler !== null) this.scheduleEvents();
     // After the waiters ran: one that failed (a line over maxLine) leaves the input to this bound.
-    if (!this.pausedByUs && this.readWaiters === undefined && this.input.rawBytes + this.input.bufferedChars > this.readLimit()) {
+    // A readable handler that is about to run (or running) gets what this event loop turn
+    // delivers, up to READ_BURST_FACTOR times the bound: libuv reads up to 32 chunks of 64 KiB
+    // per poll, and pausing after the fourth made the stream stop and restart reading (two
+    // epoll_ctl calls) on nearly every turn of a fast sender. The handler's own turn re-checks
+    // the plain bound (boundInput after it ran).
+    const consumerDue = this.eventScheduled || this.readableRunning;
+    this.boundInput(consumerDue ? READ_BURST_FACTOR : 1);
+  }
+
+  /** Pauses the stream while more than `factor` times the read bound is buffered and nobody waits. */
+  private boundInput(factor: number): void {
+    if (!this.pausedByUs && this.readWaiters === undefined && this.canRead && this.input.rawBytes + this.input.bufferedChars > factor * this.readLimit()) {
       this.pausedByUs = true;
       this.stream?.pause();
     }
-    if (this.readableHandler !== null) this.scheduleEvents();
   }
 
   /** @internal The stream ended (or a reset, which reads as EOF as in Tcl). */
@@ -1131,7 +1163,11 @@ export class Channel {
     this.eventScheduled = false;
     if (this.closed) return;
     const rh = this.readableHandler;
-    if (rh !== null && !this.readableRunning && this.readableNow()) this.invoke(rh, true);
+    if (rh !== null && !this.readableRunning && this.readableNow()) {
+      this.invoke(rh, true);
+      // A handler that returned (or threw) at once had its turn: hold it to the plain bound.
+      if (!this.readableRunning && this.inputBuffer !== undefined) this.boundInput(1);
+    }
     const wh = this.writableHandler;
     if (!this.closed && wh !== null && wh === this.writableHandler && !this.writableRunning && this.writableNow()) {
       if (this.connectOutcomePending) this.connectOutcomePending = false;
@@ -1162,8 +1198,10 @@ export class Channel {
   }
 
   private handlerSettled(readable: boolean): void {
-    if (readable) this.readableRunning = false;
-    else this.writableRunning = false;
+    if (readable) {
+      this.readableRunning = false;
+      if (!this.closed && this.inputBuffer !== undefined) this.boundInput(1);
+    } else this.writableRunning = false;
     this.scheduleEvents();
   }
 

@@ -184,6 +184,43 @@ describe('input', () => {
     const all = await Promise.race([ch.read(1024 * 1024), turns(2000).then(() => 'timeout')]);
     expect(typeof all === 'string' ? all.length : 0).toBe(1024 * 1024);
   });
+  it('a readable handler due to run is handed the whole burst of one turn; one that leaves the input there is paused', async () => {
+    const [ch, peer] = pair({ blocking: false, translation: 'binary' });
+    const mine = (ch as unknown as { stream: Duplex }).stream;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let calls = 0;
+    let took = 0;
+    let pausedWhenRun = true;
+    const drained = new Promise<void>((resolve) => {
+      ch.onReadable(async (c) => {
+        calls++;
+        pausedWhenRun = mine.isPaused();
+        for (;;) {
+          const got = await c.readBytes();
+          if (got.length === 0) break;
+          took += got.length;
+        }
+        if (took === 16 * chunk.length) resolve();
+      });
+    });
+    // 1 MiB in one turn: more than the 256 KiB bound, less than the burst (8 x the bound).
+    for (let i = 0; i < 16; i++) peer.write(chunk);
+    await drained;
+    expect(pausedWhenRun).toBe(false);
+    expect(calls).toBe(1);
+    // A handler that reads nothing is held to the plain bound after its turn.
+    ch.onReadable(() => undefined);
+    for (let i = 0; i < 16; i++) peer.write(chunk);
+    await turns(5);
+    expect(mine.isPaused()).toBe(true);
+    expect(ch.pending('input')).toBeLessThanOrEqual(8 * 256 * 1024 + chunk.length);
+    ch.onReadable(null);
+    let rest = 0;
+    for (let got = await ch.readBytes(); got.length > 0; got = await ch.readBytes()) rest += got.length;
+    expect(rest).toBe(16 * chunk.length);
+    await turns(2);
+    expect(mine.isPaused()).toBe(false);
+  });
 });
 
 describe('events', () => {

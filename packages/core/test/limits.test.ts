@@ -127,7 +127,8 @@ describe('maxLine: the input limit of gets', () => {
     expect(err.code).toBe('ERR_SOCKCHAN_LIMIT');
     // One call per chunk received at most (Tcl's need-more-data rule), not one per loop turn.
     expect(calls).toBeLessThanOrEqual(Math.ceil((300_000 + CHUNK) / CHUNK) + 2);
-    expect(ch.pending('input')).toBeLessThanOrEqual(300_000 + 256 * 1024);
+    // A handler due to run may be handed one event loop turn's burst (8 x the 256 KiB read bound).
+    expect(ch.pending('input')).toBeLessThanOrEqual(8 * 256 * 1024 + CHUNK);
     expect(mine.isPaused()).toBe(true);
     await ch.close();
   });

@@ -28,6 +28,8 @@ export const rows: readonly RowSpec[] = [
   bothEnds('pingpong', '@sockchan/core', nodeRow('core-pingpong')),
   bothEnds('pingpong', 'sockchan', nodeRow('sockchan-pingpong')),
   bothEnds('lines', 'node:net', nodeRow('net-lines')),
+  // A reference next to the baseline: raw node:net with no per-line string or write.
+  bothEnds('lines', 'node:net batched', nodeRow('net-lines-batched')),
   bothEnds('lines', 'tclsh', tclRow('tcl-lines')),
   bothEnds('lines', '@sockchan/core', nodeRow('core-lines')),
   bothEnds('lines', 'sockchan', nodeRow('sockchan-lines')),

@@ -1,11 +1,17 @@
-// lines, raw node:net: pipelined line echo. The client writes `count` lines of 40 bytes in
-// ~4 KiB batches (respecting backpressure) while it reads and counts the echoes; the server
-// splits each chunk into lines by hand (indexOf '\n' on a latin1 string) and writes the echoes
-// of one chunk with one write.
+// lines, raw node:net: the hand-split gets/puts baseline of pipelined line echo. What a Node
+// program does with gets/puts by hand: the server splits each chunk into lines (indexOf '\n' on
+// a latin1 string), takes every line as a string (gets) and writes it with its newline (puts:
+// one write per line), corked for the chunk so the kernel sees one write per chunk, as a
+// full-buffered Tcl channel flushed when its input is drained; the client writes `count` lines
+// of 40 bytes in ~4 KiB batches (respecting backpressure) and takes every echoed line as a
+// string, checking its length. This baseline runs about 1.9x tclsh, as the core issue expects;
+// net-lines-batched.ts (the `node:net batched` row) skips the per-line strings and writes.
 import net from 'node:net';
 import { fail, intParam, lineBatches, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
 
 const args = parseRowArgs();
+/** Every line of lineBatches() is 39 characters before its newline. */
+const LINE_LENGTH = 39;
 
 if (args.role === 'server') {
   let accepted = 0;
@@ -17,13 +23,16 @@ if (args.role === 'server') {
       pending += chunk;
       let start = 0;
       let nl: number;
-      let out = '';
+      let room = true;
+      socket.cork();
       while ((nl = pending.indexOf('\n', start)) >= 0) {
-        out += pending.slice(start, nl + 1);
+        const line = pending.slice(start, nl);
         start = nl + 1;
+        room = socket.write(line + '\n', 'latin1');
       }
+      socket.uncork();
       pending = pending.slice(start);
-      if (out !== '' && !socket.write(out, 'latin1')) {
+      if (!room) {
         socket.pause();
         socket.once('drain', () => socket.resume());
       }
@@ -65,6 +74,8 @@ if (args.role === 'server') {
     let begin = 0;
     let nl: number;
     while ((nl = pending.indexOf('\n', begin)) >= 0) {
+      const line = pending.slice(begin, nl);
+      if (line.length !== LINE_LENGTH) fail(`client: echoed line ${received + 1} is ${JSON.stringify(line)}`);
       received += 1;
       begin = nl + 1;
     }
