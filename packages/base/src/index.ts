@@ -12,6 +12,7 @@ export {
   parseTclInteger,
   parseTclBoolean,
   notAnInteger,
+  badDirection,
   formatChoices,
   matchUniquePrefix,
 } from './values.js';

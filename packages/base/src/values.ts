@@ -52,6 +52,19 @@ export function notAnInteger(text: string): SockchanError {
 }
 
 /**
+ * The error of `close` with a direction other than `read` or `write`, as Tcl gives it
+ * (`Tcl_GetIndexFromObj`): `bad direction "x": must be read or write`, errorCode
+ * `TCL LOOKUP INDEX direction x`. For every channel type's `close`.
+ */
+export function badDirection(direction: unknown): SockchanError {
+  const word = valueText(direction);
+  return new SockchanError(`bad direction "${word}": must be read or write`, {
+    code: 'ERR_SOCKCHAN_ARGS',
+    errorCode: ['TCL', 'LOOKUP', 'INDEX', 'direction', word],
+  });
+}
+
+/**
  * Parses a Tcl integer or throws Tcl's `expected integer but got "x"`.
  * A JavaScript number must be a safe integer.
  */

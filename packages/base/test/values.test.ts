@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   SockchanError,
+  badDirection,
   formatChoices,
   matchUniquePrefix,
   parsePort,
@@ -119,5 +120,13 @@ describe('errorCode lists as tclsh 8.6.13 reports them', () => {
   it('integer and boolean', () => {
     try { parseTclInteger('abc'); expect.unreachable(); } catch (e) { expect((e as SockchanError).errorCode).toEqual(['TCL', 'VALUE', 'INTEGER']); }
     try { parseTclBoolean('maybe'); expect.unreachable(); } catch (e) { expect((e as SockchanError).errorCode).toEqual(['TCL', 'VALUE', 'BOOLEAN']); }
+  });
+  it('bad close direction, with any value', () => {
+    const e = badDirection('both');
+    expect(e).toBeInstanceOf(SockchanError);
+    expect(e.message).toBe('bad direction "both": must be read or write');
+    expect(e.code).toBe('ERR_SOCKCHAN_ARGS');
+    expect(e.errorCode).toEqual(['TCL', 'LOOKUP', 'INDEX', 'direction', 'both']);
+    expect(badDirection({ toString: [] }).message).toMatch(/^bad direction ".*": must be read or write$/);
   });
 });

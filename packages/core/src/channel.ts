@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SockchanError, errnoCodeOf, errnoText, posixError, valueText } from '@sockchan/base';
+import { SockchanError, badDirection, errnoCodeOf, errnoText, posixError, valueText } from '@sockchan/base';
 import { createDecoder, createEncoder, resolveEncodingName, systemEncoding } from '@sockchan/encodings';
 import { InputBuffer } from './input.js';
 import type { StreamDecoder } from './input.js';
@@ -965,13 +965,7 @@ export class Channel {
     }
     if (direction !== undefined) {
       if (direction !== 'read' && direction !== 'write') {
-        return Promise.reject(
-          new SockchanError(`bad direction "${valueText(direction)}": must be read or write`, {
-            code: 'ERR_SOCKCHAN_ARGS',
-            // Tcl_GetIndexFromObj's errorCode, as tclsh 8.6.13 gives it.
-            errorCode: ['TCL', 'LOOKUP', 'INDEX', 'direction', valueText(direction)],
-          }),
-        );
+        return Promise.reject(badDirection(direction));
       }
       return direction === 'write' ? this.closeWrite() : this.closeRead();
     }

@@ -1,4 +1,4 @@
-import { SockchanError, matchUniquePrefix, posixError, valueText } from '@sockchan/base';
+import { SockchanError, badDirection, matchUniquePrefix, posixError, valueText } from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
 import {
   GENERIC_OPTION_NAMES,
@@ -17,7 +17,6 @@ import {
 import type { Buffering, ChannelSettings, GenericOptionName } from '@sockchan/core';
 import { resolveEncodingName, systemEncoding } from '@sockchan/encodings';
 import type { Listener } from '@sockchan/server';
-import { badDirection } from './errors.js';
 
 /**
  * `ServerChannel`: the listening socket of `socket.server()`, as Tcl shows it. It has a name,
