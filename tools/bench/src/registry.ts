@@ -24,6 +24,8 @@ function bothEnds(workload: 'pingpong' | 'lines' | 'bulk', impl: string, script:
  */
 export const rows: readonly RowSpec[] = [
   bothEnds('pingpong', 'node:net', nodeRow('net-pingpong')),
+  // A reference next to the baseline: raw node:net with one promise per line at each end.
+  bothEnds('pingpong', 'node:net await', nodeRow('net-pingpong-await')),
   bothEnds('pingpong', 'tclsh', tclRow('tcl-pingpong')),
   bothEnds('pingpong', '@sockchan/core', nodeRow('core-pingpong')),
   bothEnds('pingpong', 'sockchan', nodeRow('sockchan-pingpong')),
