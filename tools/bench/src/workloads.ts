@@ -101,7 +101,7 @@ const lines = throughput(
 const bulk = throughput(
   'bulk',
   'bulk transfer in 64 KiB writes to a sink that counts bytes (MB = 10^6 bytes)',
-  (quick) => ({ bytes: (quick ? 8 : 256) * MiB, chunk: 64 * 1024 }),
+  (quick) => ({ bytes: (quick ? 8 : 1024) * MiB, chunk: 64 * 1024 }),
   { metric: 'MB/s', unit: 'MB/s', better: 'higher' },
   'bytes',
   1e6,
