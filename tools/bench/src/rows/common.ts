@@ -1,6 +1,6 @@
 // Shared plumbing of the node row scripts: arguments, the stdin control protocol, results.
 // The protocol is documented in tools/bench/README.md; the Tcl scripts speak it too.
-import type { Server } from 'node:net';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 
 /** The role word and the `key=value` parameters a row script is started with. */
@@ -69,7 +69,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
  * `GC` (collect garbage, so memory readings compare like with like), `MEM` (process memory);
  * stdin EOF or `QUIT` ends the process.
  */
-export function serveControl(server: Server | null, accepted: () => number): void {
+export function serveControl(server: net.Server | null, accepted: () => number): void {
   server?.on('error', (error) => fail(`server: ${error.message}`));
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
@@ -90,10 +90,36 @@ export function serveControl(server: Server | null, accepted: () => number): voi
 }
 
 /** Listens on 127.0.0.1, an ephemeral port, and prints `READY <port>`. */
-export function listenAndAnnounce(server: Server, backlog = 511): void {
+export function listenAndAnnounce(server: net.Server, backlog = 511): void {
   server.listen({ host: '127.0.0.1', port: 0, backlog }, () => {
     const address = server.address();
     if (address === null || typeof address === 'string') fail('server: no TCP address');
     process.stdout.write(`READY ${address.port}\n`);
+  });
+}
+
+/**
+ * A `net.Server` on 127.0.0.1 whose connections go to `onSocket` (a row wraps each in a Channel,
+ * or serves it raw); prints `READY <port>` and serves the control protocol, counting connections.
+ */
+export function countingServer(onSocket: (socket: net.Socket) => unknown, options: net.ServerOpts = {}, backlog = 511): net.Server {
+  let accepted = 0;
+  const server = net.createServer(options, (socket) => {
+    accepted += 1;
+    void onSocket(socket);
+  });
+  serveControl(server, () => accepted);
+  listenAndAnnounce(server, backlog);
+  return server;
+}
+
+/** Connects to the row's `host=` (default 127.0.0.1) and `port=` with node:net. */
+export function connectSocket(args: RowArgs, options: Omit<net.TcpNetConnectOpts, 'host' | 'port'> = {}): Promise<net.Socket> {
+  const host = strParam(args, 'host', '127.0.0.1');
+  const port = intParam(args, 'port');
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, ...options });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
   });
 }

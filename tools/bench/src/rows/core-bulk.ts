@@ -4,13 +4,12 @@
 // handler, as in Tcl) reads until EOF and answers with the count. Same traffic as net-bulk.
 import { Channel } from '@sockchan/core';
 import { bulkClient, bulkSink } from './channel-loops.js';
-import { fail, parseRowArgs } from './common.js';
-import { connectSocket, coreServer } from './core-common.js';
+import { connectSocket, countingServer, fail, parseRowArgs } from './common.js';
 
 const args = parseRowArgs();
 
 if (args.role === 'server') {
-  coreServer((socket) => bulkSink(new Channel(socket, { translation: 'binary', blocking: false }), 'until-drained'), { allowHalfOpen: true });
+  countingServer((socket) => bulkSink(new Channel(socket, { translation: 'binary', blocking: false }), 'until-drained'), { allowHalfOpen: true });
 } else if (args.role === 'client') {
   const run = bulkClient(args);
   const socket = await connectSocket(args, { allowHalfOpen: true });

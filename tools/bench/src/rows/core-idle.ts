@@ -3,14 +3,13 @@
 // connection is the socket's plus the Channel's (and this row's Set entry for it).
 import { Channel } from '@sockchan/core';
 import { idleReadable } from './channel-loops.js';
-import { fail, parseRowArgs } from './common.js';
-import { coreServer } from './core-common.js';
+import { countingServer, fail, parseRowArgs } from './common.js';
 
 const args = parseRowArgs();
 if (args.role !== 'server') fail('usage: core-idle.js server');
 const channels = new Set<Channel>();
 const onReadable = idleReadable((ch) => channels.delete(ch));
-coreServer(
+countingServer(
   (socket) => {
     const ch = new Channel(socket, { blocking: false });
     ch.onReadable(onReadable);

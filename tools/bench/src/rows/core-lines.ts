@@ -7,15 +7,14 @@
 // sockchan row does.
 import { Channel } from '@sockchan/core';
 import { lineOptions, linesClient, linesServer } from './channel-loops.js';
-import { fail, parseRowArgs, strParam } from './common.js';
-import { connectSocket, coreServer } from './core-common.js';
+import { connectSocket, countingServer, fail, parseRowArgs, strParam } from './common.js';
 
 const args = parseRowArgs();
 const api = strParam(args, 'api', 'plain');
 if (api !== 'plain' && api !== 'try') fail('api=plain|try');
 
 if (args.role === 'server') {
-  coreServer((socket) => linesServer(new Channel(socket, lineOptions), api));
+  countingServer((socket) => linesServer(new Channel(socket, lineOptions), api));
 } else if (args.role === 'client') {
   const run = linesClient(args, api);
   const socket = await connectSocket(args);

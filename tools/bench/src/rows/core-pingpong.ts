@@ -4,13 +4,12 @@
 // wire traffic as net-pingpong (ASCII lines, LF).
 import { Channel } from '@sockchan/core';
 import { lineOptions, pingpongClient, pingpongServer } from './channel-loops.js';
-import { fail, parseRowArgs } from './common.js';
-import { connectSocket, coreServer } from './core-common.js';
+import { connectSocket, countingServer, fail, parseRowArgs } from './common.js';
 
 const args = parseRowArgs();
 
 if (args.role === 'server') {
-  coreServer((socket) => {
+  countingServer((socket) => {
     socket.setNoDelay(true);
     return pingpongServer(new Channel(socket, lineOptions));
   });

@@ -2,7 +2,7 @@
 // net-lines-batched.ts (the `node:net batched` reference, `batched`) differ only in how the
 // server echoes a chunk's lines and how the client takes the echoes; see those scripts.
 import net from 'node:net';
-import { fail, intParam, lineBatches, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { countingServer, fail, intParam, lineBatches, parseRowArgs, printResult, secondsSince, strParam } from './common.js';
 
 /**
  * `per-line`: every line is taken as a string and written with its newline (one `write()` per
@@ -57,9 +57,7 @@ function takeEchoes(pending: string, style: NetLinesStyle, before: number): { en
 export function runNetLines(style: NetLinesStyle, script: string): void {
   const args = parseRowArgs();
   if (args.role === 'server') {
-    let accepted = 0;
-    const server = net.createServer((socket) => {
-      accepted += 1;
+    countingServer((socket) => {
       socket.setEncoding('latin1');
       let pending = '';
       socket.on('data', (chunk: string) => {
@@ -74,8 +72,6 @@ export function runNetLines(style: NetLinesStyle, script: string): void {
       socket.on('end', () => socket.end());
       socket.on('error', () => socket.destroy());
     });
-    serveControl(server, () => accepted);
-    listenAndAnnounce(server);
   } else if (args.role === 'client') {
     const count = intParam(args, 'count');
     const perBatch = 100;

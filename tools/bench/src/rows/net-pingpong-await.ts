@@ -4,7 +4,7 @@
 // beyond the hand-split string. It measures what one promise per line costs against the
 // callback baseline, next to the channel rows (which await gets, puts and flush).
 import net from 'node:net';
-import { fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { countingServer, fail, intParam, parseRowArgs, printResult, secondsSince, strParam } from './common.js';
 
 /** Hand-split lines of a latin1 socket, one promise per line that has to be waited for. */
 class LineReader {
@@ -49,9 +49,7 @@ class LineReader {
 const args = parseRowArgs();
 
 if (args.role === 'server') {
-  let accepted = 0;
-  const server = net.createServer((socket) => {
-    accepted += 1;
+  countingServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     const reader = new LineReader(socket);
@@ -64,8 +62,6 @@ if (args.role === 'server') {
       socket.end();
     })();
   });
-  serveControl(server, () => accepted);
-  listenAndAnnounce(server);
 } else if (args.role === 'client') {
   const count = intParam(args, 'count');
   const line = strParam(args, 'line', 'ping');
