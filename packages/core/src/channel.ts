@@ -411,31 +411,15 @@ export class Channel {
     const bad = this.checkRead();
     if (bad !== undefined) return Promise.reject(bad);
     if (this.readWaiters === undefined && this.conn === Conn.Open) {
-      const input = this.input;
-      const line = input.getLine();
+      const line = this.input.getLine();
       if (line !== undefined) {
         this.blockedFlag = false;
         this.afterConsume();
-        if (line === null && input.decodeError !== undefined) return Promise.reject(this.decodeFailure());
+        if (line === null && this.input.decodeError !== undefined) return Promise.reject(this.decodeFailure());
         return Promise.resolve(line);
-      }
-      // Blocking, no whole line and nothing to report (a read error, an over-long line): wait at
-      // once, without the general path trying the line again (the usual case of a request loop).
-      if (this.blockingMode && this.readError === undefined && input.decodeError === undefined && (this.maxLineChars === 0 || input.pendingInput <= this.maxLineChars)) {
-        return this.waitFor(new ReadWaiter(ReadKind.Line, undefined, true)) as Promise<string | null>;
       }
     }
     return this.inputOp(ReadKind.Line, undefined, this.blockingMode) as Promise<string | null>;
-  }
-
-  /** Queues `waiter` (the first one: no other waits) and returns its promise. */
-  private waitFor(waiter: ReadWaiter): Promise<ReadResult> {
-    waiterBeingCreated = waiter;
-    const promise = new Promise<ReadResult>(captureWaiterSettlers);
-    waiterBeingCreated = undefined;
-    this.readWaiters = [waiter];
-    this.afterConsume();
-    return promise;
   }
 
   /**
