@@ -262,6 +262,8 @@ export class Channel {
     if (this.inputBuffer !== undefined) return this.inputBuffer;
     const input = new InputBuffer(this.newDecoder(), 'auto', '');
     input.tclUtf8Hold = this.encodingName === 'utf-8';
+    // The stream may have ended before anything asked for input (see onEnd).
+    if (this.streamEnded) input.pushEnd();
     this.inputBuffer = input;
     return input;
   }
@@ -669,7 +671,9 @@ export class Channel {
   onEnd(): void {
     if (this.streamEnded) return;
     this.streamEnded = true;
-    this.input.pushEnd();
+    // No input buffer yet (nothing was read): the getter makes it ended. A connection closed
+    // unread, as by an accept-and-close server, never allocates one nor looks up the encoding.
+    this.inputBuffer?.pushEnd();
     this.needMoreData = false;
     if (this.readWaiters !== undefined) this.serviceReads();
     this.scheduleEvents();

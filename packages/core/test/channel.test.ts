@@ -162,6 +162,17 @@ describe('input', () => {
     expect(ch.eof()).toBe(true);
   });
 
+  it('a stream that ends before anything is read: no input buffer until a read, which sees the end', async () => {
+    const [ch, peer] = pair();
+    peer.end();
+    await turns(3);
+    // An accept-and-close server's channels end this way: nothing allocated for input.
+    expect((ch as unknown as { inputBuffer: unknown }).inputBuffer).toBeUndefined();
+    expect(await ch.gets()).toBeNull();
+    expect(ch.eof()).toBe(true);
+    expect(await ch.read()).toBe('');
+  });
+
   it('async iteration gives every line, the last partial one included', async () => {
     const [ch, peer] = pair();
     peer.end('a\r\nb\nc');
