@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { freePort, listenEphemeral } from '@sockchan/test-support';
 import { Channel, SockchanError, SocketChannel, setReverseLookup, socket, systemEncoding } from '../src/index.js';
-import { splitTclList, tclFailures, withUtf8Locale } from './helpers/tcl.js';
+import { runTclsh, splitTclList, tclFailures, withUtf8Locale } from './helpers/tcl.js';
 import { useChannelCleanup } from './helpers/channels.js';
 import { deferred, eventLoopTurns, within, writableOnce } from './helpers/wait.js';
 
@@ -273,7 +273,7 @@ describe('socket(..., { async: true })', () => {
       const dead = await freePort(address);
       const mine = await freePort(address);
       // Tcl keeps the last attempt's socket: -sockname answers, -peername fails, the listing has -sockname.
-      const script = [
+      const tcl = runTclsh([
         `set c [socket -async -myaddr ${address} -myport ${mine} ${address} ${dead}]`,
         'fileevent $c writable {set ::done 1}; vwait ::done; fileevent $c writable {}',
         'puts [fconfigure $c -error]',
@@ -281,9 +281,9 @@ describe('socket(..., { async: true })', () => {
         'puts [dict get [fconfigure $c] -sockname]',
         'puts [dict keys [fconfigure $c]]',
         'close $c',
-      ].join('\n');
-      const { execFileSync } = await import('node:child_process');
-      const tcl = execFileSync('tclsh', [], { input: script, encoding: 'utf8', timeout: 20_000 }).trim().split('\n');
+      ])
+        .trim()
+        .split('\n');
       expect(tcl.slice(0, 3)).toEqual(['connection refused', `${address} localhost ${mine}`, `${address} localhost ${mine}`]);
       const ch = track(socket(address, dead, { async: true, myaddr: address, myport: mine }));
       await writableOnce(ch, 'writable after failure', 5000);
@@ -303,16 +303,16 @@ describe('socket(..., { async: true })', () => {
   it('sockname after a failed connect whose local port the kernel chose: that end, as tclsh 8.6.13 shows it', async () => {
     for (const address of ['127.0.0.1', '::1']) {
       const dead = await freePort(address);
-      const script = [
+      const tcl = runTclsh([
         `set c [socket -async ${address} ${dead}]`,
         'fileevent $c writable {set ::done 1}; vwait ::done; fileevent $c writable {}',
         'puts [fconfigure $c -error]',
         'puts [lindex [fconfigure $c -sockname] 0]',
         'puts [lindex [fconfigure $c -sockname] 2]',
         'close $c',
-      ].join('\n');
-      const { execFileSync } = await import('node:child_process');
-      const tcl = execFileSync('tclsh', [], { input: script, encoding: 'utf8', timeout: 20_000 }).trim().split('\n');
+      ])
+        .trim()
+        .split('\n');
       // Tcl: the address and an ephemeral port the kernel chose (not a port of ours).
       expect(tcl[0]).toBe('connection refused');
       expect(tcl[1]).toBe(address);

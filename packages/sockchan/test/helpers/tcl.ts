@@ -12,18 +12,22 @@ export function normaliseNames(text: string): string {
   return text.replace(/\bsock[0-9a-f]+\b/g, 'sockN');
 }
 
+/** Runs the script made of `lines` in one tclsh (20 s at most) and returns what it printed. */
+export function runTclsh(lines: readonly string[]): string {
+  return execFileSync('tclsh', [], { input: lines.join('\n'), encoding: 'utf8', timeout: 20_000 });
+}
+
 /**
  * Runs each Tcl command in `commands` (after `setup`) in one tclsh and returns what `catch` saw:
  * the message and errorCode, or `{ message: 'OK' }` when the command succeeded.
  */
 export function tclFailures(setup: string, commands: readonly string[]): TclFailure[] {
-  const script = [
+  const out = runTclsh([
     setup,
     'proc report {script} { if {[catch {uplevel #0 $script} r o]} { puts [list ERR $r [dict get $o -errorcode]] } else { puts [list OK $r {}] } }',
     ...commands.map((c) => `report {${c}}`),
     'exit',
-  ].join('\n');
-  const out = execFileSync('tclsh', [], { input: script, encoding: 'utf8', timeout: 20_000 });
+  ]);
   return parseReport(out);
 }
 
