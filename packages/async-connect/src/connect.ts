@@ -1,5 +1,5 @@
 import { connect as netConnect } from 'node:net';
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
 import { connectError } from './errors.js';
@@ -31,6 +31,11 @@ export interface ConnectOptions extends HappyEyeballsTuning {
    * `net.connect`; Tcl's channels behave as true (the `sockchan` umbrella passes true).
    */
   allowHalfOpen?: boolean;
+  /**
+   * Node's `onread` option, given to every attempt's socket (only the winner ever reads):
+   * `@sockchan/core`'s `Channel.onread` for a socket that a channel will read.
+   */
+  onread?: OnReadOpts;
 }
 
 /** A successful {@link connect}: the connected socket and every attempt made. */
@@ -297,6 +302,7 @@ class Driver {
         family: attempt.family,
         autoSelectFamily: false,
         ...(this.#options.allowHalfOpen === true ? { allowHalfOpen: true } : {}),
+        ...(this.#options.onread === undefined ? {} : { onread: this.#options.onread }),
         ...(attempt.localAddress === undefined ? {} : { localAddress: attempt.localAddress }),
         ...(attempt.localPort === undefined ? {} : { localPort: attempt.localPort }),
       });

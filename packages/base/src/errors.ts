@@ -16,6 +16,7 @@ export type SockchanErrorCode =
   | 'ERR_SOCKCHAN_LIMIT' // an input limit was exceeded
   | 'ERR_SOCKCHAN_TIMEOUT'
   | 'ERR_SOCKCHAN_ABORTED'
+  | 'ERR_SOCKCHAN_INTERNAL' // Node broke an assumption sockchan relies on (a bug to report)
   | (string & {}); // errno names such as 'ECONNREFUSED'
 
 /** Options of the {@link SockchanError} constructor. */

@@ -3,7 +3,7 @@ import { SockchanError, formatChoices, valueText } from '@sockchan/base';
 import { checkConnectArguments, connect } from '@sockchan/async-connect';
 import type { ConnectOptions, HappyEyeballsTuning } from '@sockchan/async-connect';
 import { listen } from '@sockchan/server';
-import { parseMaxLine } from '@sockchan/core';
+import { Channel, parseMaxLine } from '@sockchan/core';
 import type { ListenOptions } from '@sockchan/server';
 import { ServerChannel } from './server-channel.js';
 import { SocketChannel } from './socket-channel.js';
@@ -218,7 +218,8 @@ function checkClient(host: unknown, port: unknown, options: unknown): CheckedCli
   const useHistory = optionalBoolean(o, 'useHistory');
   const maxLine = optionalMaxLine(o);
   // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
-  const connectOptions: ConnectOptions = { allowHalfOpen: true };
+  // Channel.onread: the channel gets each read straight from the socket (no 'data' event).
+  const connectOptions: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
   if (myaddr !== undefined) connectOptions.myaddr = myaddr;
   if (o.myport !== undefined) connectOptions.myport = o.myport;
   if (o.connectTimeout !== undefined) connectOptions.connectTimeout = o.connectTimeout;

@@ -1,7 +1,9 @@
 // pingpong, @sockchan/core: a core Channel over a raw net.Socket (setNoDelay on both ends) at
 // each end, running the pingpong loops of channel-loops.ts: the server echoes each line (gets,
 // puts, flush); the client sends one short line and waits for its echo, `count` times. Same
-// wire traffic as net-pingpong (ASCII lines, LF).
+// wire traffic as net-pingpong (ASCII lines, LF). The client's socket is made with
+// `Channel.onread` (reads go straight to the channel), as sockchan's `socket` makes its sockets;
+// the server's accepted sockets cannot be (net.Server has no onread), as in sockchan's server.
 import { Channel } from '@sockchan/core';
 import { lineOptions, pingpongClient, pingpongServer } from './channel-loops.js';
 import { connectSocket, countingServer, fail, parseRowArgs } from './common.js';
@@ -15,7 +17,7 @@ if (args.role === 'server') {
   });
 } else if (args.role === 'client') {
   const run = pingpongClient(args);
-  const socket = await connectSocket(args);
+  const socket = await connectSocket(args, { onread: Channel.onread });
   socket.setNoDelay(true);
   await run(new Channel(socket, lineOptions));
 } else {

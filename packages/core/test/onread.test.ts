@@ -1,0 +1,139 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Channel } from '../src/index.js';
+
+/**
+ * `Channel.onread`: a socket made with Node's `onread` option hands each read straight to its
+ * channel (no 'data' event). Real sockets on 127.0.0.1: the option only exists for net.Socket.
+ */
+
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+});
+
+/** A server on 127.0.0.1 whose first connection goes to `onSocket`; resolves with its port. */
+async function serve(onSocket: (s: net.Socket) => void): Promise<number> {
+  const server = net.createServer((s) => {
+    // The peer end: a client that closes with input unread resets it, which is expected here.
+    s.on('error', () => undefined);
+    open.push({ close: () => s.destroy() });
+    onSocket(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  open.push({ close: () => new Promise((resolve) => server.close(resolve)) });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Connects with `Channel.onread`. */
+async function connectDirect(port: number): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port, onread: Channel.onread });
+  open.push({ close: () => socket.destroy() });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/** Waits, one event loop turn at a time (at most `turns`), until `condition` holds. */
+async function until(condition: () => boolean, turns = 20_000): Promise<void> {
+  for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}
+
+describe('Channel.onread', () => {
+  it('is one shared option object: a reusable buffer and a callback', () => {
+    const option = Channel.onread;
+    expect(Channel.onread).toBe(option);
+    expect(Buffer.isBuffer(option.buffer)).toBe(true);
+    expect(typeof option.callback).toBe('function');
+  });
+
+  it('lines, a last partial line and EOF reach the channel; no data event fires', async () => {
+    const port = await serve((s) => s.end('one\r\ntwo\nthree'));
+    const socket = await connectDirect(port);
+    let dataEvents = 0;
+    const ch = new Channel(socket, { translation: 'auto', encoding: 'utf-8' });
+    socket.on('data', () => (dataEvents += 1));
+    expect(await ch.gets()).toBe('one');
+    expect(await ch.gets()).toBe('two');
+    expect(await ch.gets()).toBe('three');
+    expect(await ch.gets()).toBeNull();
+    expect(ch.eof()).toBe(true);
+    expect(dataEvents).toBe(0);
+    await ch.close();
+  });
+
+  it('an echo both ways, byte for byte, over many reads (the shared buffer is copied out)', async () => {
+    const port = await serve((s) => s.pipe(s));
+    const socket = await connectDirect(port);
+    const ch = new Channel(socket, { translation: 'binary' });
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 64; i++) {
+      const piece = Buffer.alloc(10_000 + i * 997, i);
+      sent.push(piece);
+      await ch.puts(piece, { nonewline: true });
+    }
+    await ch.flush();
+    const all = Buffer.concat(sent);
+    const got = await ch.readBytes(all.length);
+    expect(Buffer.from(got).equals(all)).toBe(true);
+    await ch.close();
+  });
+
+  it('bytes read before a channel takes the socket are kept for it, in order', async () => {
+    const port = await serve((s) => s.write('early 1\nearly 2\n'));
+    const socket = await connectDirect(port);
+    await until(() => socket.bytesRead >= 16);
+    const ch = new Channel(socket, { translation: 'lf' });
+    expect(await ch.gets()).toBe('early 1');
+    expect(await ch.gets()).toBe('early 2');
+    await ch.close();
+  });
+
+  it('before a channel takes it, the socket stops reading past 256 KiB; then every byte arrives', async () => {
+    const total = 2 * 1024 * 1024;
+    const payload = Buffer.alloc(total);
+    for (let i = 0; i < total; i++) payload[i] = (i * 7 + (i >> 11)) & 0xff;
+    const port = await serve((s) => s.end(payload));
+    const socket = await connectDirect(port);
+    await until(() => socket.bytesRead >= 256 * 1024);
+    // Stopped: a few hundred turns later it has read at most one more read (64 KiB) past the limit.
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.bytesRead).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
+    const ch = new Channel(socket, { translation: 'binary' });
+    const got = await ch.readBytes();
+    expect(got.length).toBe(total);
+    expect(Buffer.from(got).equals(payload)).toBe(true);
+    expect(ch.eof()).toBe(true);
+    await ch.close();
+  });
+
+  it('the read bound holds: a channel that is not read stops the socket (TCP backpressure)', async () => {
+    let writer: net.Socket | undefined;
+    const port = await serve((s) => {
+      writer = s;
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      // Bounded: at most 64 MiB, stopping as soon as the kernel pushes back.
+      for (let i = 0; i < 1024 && s.write(chunk); i++);
+    });
+    const socket = await connectDirect(port);
+    const ch = new Channel(socket, { translation: 'binary', blocking: false });
+    await until(() => ch.pending('input') >= 256 * 1024);
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+    // The bound (256 KiB) plus at most one read past it.
+    expect(ch.pending('input')).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
+    expect(writer?.writableLength ?? 0).toBeGreaterThan(0);
+    const first = await ch.readBytes();
+    expect(first.length).toBeGreaterThan(0);
+    await ch.close();
+  });
+
+  it('fails loudly when not called on a socket (a broken assumption about Node)', () => {
+    const { callback } = Channel.onread;
+    expect(() => callback.call(undefined, 1, Buffer.alloc(1))).toThrow(
+      expect.objectContaining({ code: 'ERR_SOCKCHAN_INTERNAL', message: 'Channel.onread: Node did not call onread on its socket' }),
+    );
+  });
+});
