@@ -685,12 +685,20 @@ export class Channel {
   }
 
   /** @internal Called by the stream's data handler. */
-  onData(chunk: Buffer): void {
+  onData(chunk: Buffer, fromEventLoop = false): void {
     if (!this.canRead) return; // read side closed: discard
     this.input.push(chunk);
     this.needMoreData = false;
     if (this.readWaiters !== undefined) this.serviceReads();
-    if (this.readableHandler !== null) this.scheduleEvents();
+    if (this.readableHandler !== null) {
+      // Straight from a socket read (an event loop callback, no user code below us): the
+      // readable handler runs now, as Tcl's notifier runs it when the socket becomes readable,
+      // instead of one phase later (setImmediate). A server answering from its handler then
+      // writes before the peer has gone idle. Other streams (an in-memory pair pushes inside
+      // the other end's write) keep the deferred run: a handler never runs inside user code.
+      if (fromEventLoop && !this.eventScheduled && !this.readableRunning) this.runReadable();
+      else this.scheduleEvents();
+    }
     // After the waiters ran: one that failed (a line over maxLine) leaves the input to this bound.
     // A readable handler that is about to run (or running) gets what this event loop turn
     // delivers, up to READ_BURST_FACTOR times the bound: libuv reads up to 32 chunks of 64 KiB
@@ -1182,6 +1190,16 @@ export class Channel {
     setImmediate(runEvents, this);
   }
 
+  /** Runs the readable handler now if its condition holds (new input from a socket read); level-triggered re-runs stay deferred. */
+  private runReadable(): void {
+    const rh = this.readableHandler;
+    if (rh !== null && this.readableNow()) {
+      this.invoke(rh, true);
+      if (!this.readableRunning && !this.closed && this.inputBuffer !== undefined) this.boundInput(1);
+    }
+    this.scheduleEvents();
+  }
+
   /** @internal One turn of the event loop: runs the handlers whose condition holds. */
   runEvents(): void {
     this.eventScheduled = false;
@@ -1544,7 +1562,7 @@ function onSocketRead(this: unknown, nread: number, buf: Uint8Array): boolean {
 function deliverRead(socket: StreamWithChannel, chunk: Buffer): boolean {
   const ch = socket[kChannel];
   if (ch !== undefined) {
-    ch.onData(chunk);
+    ch.onData(chunk, true);
     return true;
   }
   const early = (socket[kEarlyInput] ??= { chunks: [], bytes: 0 });
@@ -1556,7 +1574,9 @@ function deliverRead(socket: StreamWithChannel, chunk: Buffer): boolean {
 
 // Module-level stream handlers (no closure per channel): the stream carries its channel.
 function onStreamData(this: StreamWithChannel, chunk: Buffer | string): void {
-  this[kChannel]?.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  // A net.Socket emits 'data' from its read callback or from the stream's own flow tick, never
+  // inside a caller's write: the readable handler may run at once (see onData).
+  this[kChannel]?.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this instanceof Socket);
 }
 function onStreamEnd(this: StreamWithChannel): void {
   this[kChannel]?.onEnd();

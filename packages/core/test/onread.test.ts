@@ -9,7 +9,8 @@ import { Channel } from '../src/index.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
+  // Sockets first (the server's close waits for its connections), then the servers.
+  for (const h of open.splice(0).reverse()) await h.close();
 });
 
 /** A server on 127.0.0.1 whose first connection goes to `onSocket`; resolves with its port. */
@@ -135,5 +136,83 @@ describe('Channel.onread', () => {
     expect(() => callback.call(undefined, 1, Buffer.alloc(1))).toThrow(
       expect.objectContaining({ code: 'ERR_SOCKCHAN_INTERNAL', message: 'Channel.onread: Node did not call onread on its socket' }),
     );
+  });
+});
+
+describe('a readable handler on a socket runs within the read', () => {
+  it("on a 'data' socket: right after the data listeners, before that callback's microtasks", async () => {
+    const port = await serve((s) => s.write('x\n'));
+    const socket = net.connect({ host: '127.0.0.1', port });
+    open.push({ close: () => socket.destroy() });
+    const order: string[] = [];
+    socket.prependListener('data', () => {
+      order.push('data');
+      queueMicrotask(() => order.push('microtask'));
+    });
+    const ch = new Channel(socket, { blocking: false, translation: 'lf' });
+    const handled = new Promise<void>((resolve) => {
+      ch.onReadable((c) => {
+        const line = c.tryGets();
+        if (line !== undefined) {
+          order.push(`handler ${String(line)}`);
+          c.onReadable(null);
+          resolve();
+        }
+      });
+    });
+    await handled;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['data', 'handler x', 'microtask']);
+    await ch.close();
+  });
+
+  it('on a Channel.onread socket: inside the read callback', async () => {
+    const port = await serve((s) => s.write('y\n'));
+    const order: string[] = [];
+    const { buffer, callback } = Channel.onread;
+    // Channel.onread's own callback, wrapped to see where the handler runs.
+    const onread = {
+      buffer,
+      callback(this: net.Socket, n: number, buf: Uint8Array): boolean {
+        order.push('read');
+        const more = callback.call(this, n, buf);
+        order.push('read done');
+        return more;
+      },
+    };
+    const socket = net.connect({ host: '127.0.0.1', port, onread });
+    open.push({ close: () => socket.destroy() });
+    const ch = new Channel(socket, { blocking: false, translation: 'lf' });
+    await new Promise<void>((resolve) => {
+      ch.onReadable((c) => {
+        const line = c.tryGets();
+        if (line === undefined) return;
+        order.push(`handler ${String(line)}`);
+        c.onReadable(null);
+        resolve();
+      });
+    });
+    expect(order).toEqual(['read', 'handler y', 'read done']);
+    await ch.close();
+  });
+
+  it('still level-triggered: a handler that leaves input runs again on a later turn', async () => {
+    const port = await serve((s) => s.write('a\nb\nc\n'));
+    const socket = await connectDirect(port);
+    const ch = new Channel(socket, { blocking: false, translation: 'lf' });
+    const lines: string[] = [];
+    await new Promise<void>((resolve) => {
+      ch.onReadable((c) => {
+        // One line per run: the rest keeps the channel readable.
+        const line = c.tryGets();
+        if (typeof line === 'string') lines.push(line);
+        if (lines.length === 3) {
+          c.onReadable(null);
+          resolve();
+        }
+      });
+    });
+    expect(lines).toEqual(['a', 'b', 'c']);
+    await ch.close();
   });
 });

@@ -6,7 +6,8 @@ beforeAll(() => assertTestNames());
 
 describe('soak (short in-suite version of `pnpm soak`)', () => {
   it('50 connections x up to 256 KiB each way, mixed families and modes: nothing lost, memory bounded', async () => {
-    const r = await runSoak({ connections: 50, minBytes: 128 * 1024, maxBytes: 256 * 1024, timeoutMs: 25_000, seed: 9 });
+    // Sampled every 50 ms: the run takes well under a second, so the default 250 ms gives too few points.
+    const r = await runSoak({ connections: 50, minBytes: 128 * 1024, maxBytes: 256 * 1024, timeoutMs: 25_000, seed: 9, sampleMs: 50 });
     const { samples: _samples, ...figures } = r;
     console.log(`figures: soak ${JSON.stringify(figures)}`);
     expect(r.errors).toEqual([]);

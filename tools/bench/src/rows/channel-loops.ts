@@ -19,19 +19,28 @@ export type TimedClient = (ch: Channel) => Promise<void>;
 
 // ---- pingpong -------------------------------------------------------------------------------
 
-/** pingpong server: echoes each line (gets, puts, flush) until EOF, then closes. */
-export async function pingpongServer(ch: Channel): Promise<void> {
-  try {
-    for (;;) {
-      const line = await ch.gets();
-      if (line === null) break;
-      await ch.puts(line);
-      await ch.flush();
+/**
+ * pingpong server: the tclsh row's server (tcl-pingpong.tcl) line for line: nonblocking,
+ * `-buffering line`, and a readable handler that echoes every whole line buffered
+ * (`while {[gets $chan line] >= 0} { puts $chan $line }`) and closes at EOF. `tryGets` and
+ * `tryPuts` are the synchronous forms of gets and puts, as in Tcl's handler (no promise per line).
+ */
+export function pingpongServer(ch: Channel): void {
+  ch.configure({ blocking: false, buffering: 'line' });
+  ch.onReadable((c) => {
+    try {
+      let line: string | null | undefined;
+      while (typeof (line = c.tryGets()) === 'string') c.tryPuts(line);
+      if (c.eof()) {
+        c.onReadable(null);
+        void c.close().catch(() => undefined);
+      }
+    } catch {
+      // peer gone
+      c.onReadable(null);
+      void c.close().catch(() => undefined);
     }
-  } catch {
-    // peer gone
-  }
-  await ch.close().catch(() => undefined);
+  });
 }
 
 /** pingpong client: sends one short line and waits for its echo (puts, flush, gets), `count` times. */

@@ -1,7 +1,8 @@
 // pingpong, @sockchan/core: a core Channel over a raw net.Socket (setNoDelay on both ends) at
-// each end, running the pingpong loops of channel-loops.ts: the server echoes each line (gets,
-// puts, flush); the client sends one short line and waits for its echo, `count` times. Same
-// wire traffic as net-pingpong (ASCII lines, LF). The client's socket is made with
+// each end, running the pingpong loops of channel-loops.ts: the server echoes each line from a
+// nonblocking readable handler (tryGets/tryPuts, -buffering line), as the tclsh row's server
+// does; the client sends one short line and waits for its echo (puts, flush, gets), `count`
+// times. Same wire traffic as net-pingpong (ASCII lines, LF). The client's socket is made with
 // `Channel.onread` (reads go straight to the channel), as sockchan's `socket` makes its sockets;
 // the server's accepted sockets cannot be (net.Server has no onread), as in sockchan's server.
 import { Channel } from '@sockchan/core';

@@ -1,6 +1,7 @@
 // pingpong, the full sockchan stack: `socket.server` and `socket` channels (with Tcl 9's
 // -nodelay on both ends) running the pingpong loops of channel-loops.ts: the server echoes each
-// line (gets, puts, flush); the client sends one short line and waits for its echo, `count`
+// line from a nonblocking readable handler (tryGets/tryPuts, -buffering line), as the tclsh
+// row's server does; the client sends one short line and waits for its echo, `count`
 // times. Same wire traffic as net-pingpong (ASCII lines, LF).
 import { lineOptions, pingpongClient, pingpongServer } from './channel-loops.js';
 import { fail, parseRowArgs } from './common.js';
