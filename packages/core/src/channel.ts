@@ -1190,26 +1190,27 @@ export class Channel {
     setImmediate(runEvents, this);
   }
 
-  /** Runs the readable handler now if its condition holds (new input from a socket read); level-triggered re-runs stay deferred. */
+  /** Runs the readable handler now (new input from a socket read); level-triggered re-runs stay deferred. */
   private runReadable(): void {
+    this.runReadableHandler();
+    this.scheduleEvents();
+  }
+
+  /** Runs the readable handler if its condition holds and it is not still running. */
+  private runReadableHandler(): void {
     const rh = this.readableHandler;
-    if (rh !== null && this.readableNow()) {
+    if (rh !== null && !this.readableRunning && this.readableNow()) {
       this.invoke(rh, true);
+      // A handler that returned (or threw) at once had its turn: hold it to the plain bound.
       if (!this.readableRunning && !this.closed && this.inputBuffer !== undefined) this.boundInput(1);
     }
-    this.scheduleEvents();
   }
 
   /** @internal One turn of the event loop: runs the handlers whose condition holds. */
   runEvents(): void {
     this.eventScheduled = false;
     if (this.closed) return;
-    const rh = this.readableHandler;
-    if (rh !== null && !this.readableRunning && this.readableNow()) {
-      this.invoke(rh, true);
-      // A handler that returned (or threw) at once had its turn: hold it to the plain bound.
-      if (!this.readableRunning && this.inputBuffer !== undefined) this.boundInput(1);
-    }
+    this.runReadableHandler();
     const wh = this.writableHandler;
     if (!this.closed && wh !== null && wh === this.writableHandler && !this.writableRunning && this.writableNow()) {
       if (this.connectOutcomePending) this.connectOutcomePending = false;
