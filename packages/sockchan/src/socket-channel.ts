@@ -255,7 +255,11 @@ export class SocketChannel extends Channel {
     return this.#attempts;
   }
 
-  /** The `net.Socket` under the channel, once connected (for socket options sockchan has no name for). */
+  /**
+   * The `net.Socket` under the channel, once connected (for socket options sockchan has no name
+   * for). A client socket made by `socket()` reads through `Channel.onread`: its 'data' event
+   * never fires (the channel takes every byte); read through the channel.
+   */
   get socket(): Socket | undefined {
     return this.#socket;
   }
