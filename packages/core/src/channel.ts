@@ -1193,7 +1193,12 @@ export class Channel {
   /** Runs the readable handler now (new input from a socket read); level-triggered re-runs stay deferred. */
   private runReadable(): void {
     this.runReadableHandler();
-    this.scheduleEvents();
+    // The rest of this turn's reads wait for the deferred run, which sees them all at once: one
+    // run per 64 KiB chunk (a bulk sink) would cost far more than the one run per burst before.
+    if (!this.eventScheduled && !this.closed) {
+      this.eventScheduled = true;
+      setImmediate(runEvents, this);
+    }
   }
 
   /** Runs the readable handler if its condition holds and it is not still running. */

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../src/index.js';
+import { duplexPair } from './helpers/duplex-pair.js';
 
 /**
  * `Channel.onread`: a socket made with Node's `onread` option hands each read straight to its
@@ -214,5 +215,39 @@ describe('a readable handler on a socket runs within the read', () => {
     });
     expect(lines).toEqual(['a', 'b', 'c']);
     await ch.close();
+  });
+});
+
+describe('the in-read run of the readable handler, once per turn', () => {
+  it('later reads of the same event loop turn wait for the deferred run, which sees them all', async () => {
+    const [mine, peer] = duplexPair();
+    const ch = new Channel(mine, { blocking: false, translation: 'binary' });
+    const runs: number[] = [];
+    ch.onReadable(async (c) => {
+      // An async handler (a bulk sink): it settles within the microtasks after each read.
+      const got = await c.readBytes();
+      runs.push(got.length);
+    });
+    // onData(chunk, true) is what a socket read calls; three reads in one turn, each followed by
+    // its callback's microtasks (as libuv's reads are).
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    ch.onData(Buffer.from('a'), true);
+    await settle();
+    expect(runs).toEqual([1]);
+    ch.onData(Buffer.from('bb'), true);
+    await settle();
+    ch.onData(Buffer.from('ccc'), true);
+    await settle();
+    expect(runs).toEqual([1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    // One deferred run (nonblocking readBytes gives one chunk per call); the rest stays for the next.
+    expect(runs).toEqual([1, 2]);
+    expect(ch.pending('input')).toBe(3);
+    ch.onReadable(null);
+    await ch.close();
+    peer.destroy();
   });
 });
