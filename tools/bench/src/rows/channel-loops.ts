@@ -28,15 +28,15 @@ export type TimedClient = (ch: Channel) => Promise<void>;
 export function pingpongServer(ch: Channel): void {
   ch.configure({ blocking: false, buffering: 'line' });
   ch.onReadable((c) => {
+    let done: boolean;
     try {
       let line: string | null | undefined;
       while (typeof (line = c.tryGets()) === 'string') c.tryPuts(line);
-      if (c.eof()) {
-        c.onReadable(null);
-        void c.close().catch(() => undefined);
-      }
+      done = c.eof();
     } catch {
-      // peer gone
+      done = true; // peer gone
+    }
+    if (done) {
       c.onReadable(null);
       void c.close().catch(() => undefined);
     }
