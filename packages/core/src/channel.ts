@@ -1186,6 +1186,11 @@ export class Channel {
     const r = this.readableHandler !== null && !this.readableRunning && this.readableNow();
     const w = this.writableHandler !== null && !this.writableRunning && this.writableNow();
     if (!r && !w) return;
+    this.deferEvents();
+  }
+
+  /** Runs the handlers on the next turn (runEvents looks at their conditions then). */
+  private deferEvents(): void {
     this.eventScheduled = true;
     setImmediate(runEvents, this);
   }
@@ -1195,10 +1200,7 @@ export class Channel {
     this.runReadableHandler();
     // The rest of this turn's reads wait for the deferred run, which sees them all at once: one
     // run per 64 KiB chunk (a bulk sink) would cost far more than the one run per burst before.
-    if (!this.eventScheduled && !this.closed) {
-      this.eventScheduled = true;
-      setImmediate(runEvents, this);
-    }
+    if (!this.eventScheduled && !this.closed) this.deferEvents();
   }
 
   /** Runs the readable handler if its condition holds and it is not still running. */

@@ -4,6 +4,7 @@ import { Channel, channelNames } from '../src/index.js';
 import { SockchanError } from '@sockchan/base';
 import type { DriverOptionSpec } from '../src/index.js';
 import { collectAll, duplexPair } from './helpers/duplex-pair.js';
+import { turns } from './helpers/turns.js';
 
 /** Channel semantics over an in-memory duplex pair: errors, close, events, connecting, options. */
 
@@ -17,11 +18,6 @@ function pair(settings: Record<string, unknown> = {}): [Channel, Duplex] {
   const ch = new Channel(local, settings);
   open.push(ch);
   return [ch, peer];
-}
-
-/** Lets the event loop run `n` turns (events are scheduled with setImmediate). */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
 describe('names and use after close', () => {

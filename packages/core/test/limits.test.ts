@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SockchanError } from '@sockchan/base';
 import { Channel, DEFAULT_MAX_LINE } from '../src/index.js';
 import { duplexPair } from './helpers/duplex-pair.js';
+import { turns } from './helpers/turns.js';
 
 /**
  * The input limit of `gets` (`maxLine`), backpressure while a line is unfinished, and values of
@@ -69,7 +70,7 @@ describe('maxLine: the input limit of gets', () => {
   it('tryGets and the line iterator fail the same way', async () => {
     const a = reader({ maxLine: 10 });
     a.peer.write('z'.repeat(50));
-    await new Promise((resolve) => setImmediate(resolve));
+    await turns(1);
     expect(() => a.ch.tryGets()).toThrow('line longer than 10 characters');
     const b = reader({ maxLine: 10 });
     b.peer.write('ok\n' + 'z'.repeat(50));

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../src/index.js';
 import { duplexPair } from './helpers/duplex-pair.js';
+import { turns } from './helpers/turns.js';
 
 /**
  * `Channel.onread`: a socket made with Node's `onread` option hands each read straight to its
@@ -39,8 +40,8 @@ async function connectDirect(port: number): Promise<net.Socket> {
 }
 
 /** Waits, one event loop turn at a time (at most `turns`), until `condition` holds. */
-async function until(condition: () => boolean, turns = 20_000): Promise<void> {
-  for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+async function until(condition: () => boolean, maxTurns = 20_000): Promise<void> {
+  for (let i = 0; i < maxTurns && !condition(); i++) await turns(1);
   expect(condition()).toBe(true);
 }
 
@@ -102,7 +103,7 @@ describe('Channel.onread', () => {
     const socket = await connectDirect(port);
     await until(() => socket.bytesRead >= 256 * 1024);
     // Stopped: a few hundred turns later it has read at most one more read (64 KiB) past the limit.
-    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+    await turns(200);
     expect(socket.bytesRead).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
     const ch = new Channel(socket, { translation: 'binary' });
     const got = await ch.readBytes();
@@ -123,7 +124,7 @@ describe('Channel.onread', () => {
     const socket = await connectDirect(port);
     const ch = new Channel(socket, { translation: 'binary', blocking: false });
     await until(() => ch.pending('input') >= 256 * 1024);
-    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+    await turns(200);
     // The bound (256 KiB) plus at most one read past it.
     expect(ch.pending('input')).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
     expect(writer?.writableLength ?? 0).toBeGreaterThan(0);
@@ -162,7 +163,7 @@ describe('a readable handler on a socket runs within the read', () => {
       });
     });
     await handled;
-    await new Promise((resolve) => setImmediate(resolve));
+    await turns(1);
     expect(order).toEqual(['data', 'handler x', 'microtask']);
     await ch.close();
   });
@@ -241,7 +242,7 @@ describe('the in-read run of the readable handler, once per turn', () => {
     ch.onData(Buffer.from('ccc'), true);
     await settle();
     expect(runs).toEqual([1]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await turns(1);
     await settle();
     // One deferred run (nonblocking readBytes gives one chunk per call); the rest stays for the next.
     expect(runs).toEqual([1, 2]);

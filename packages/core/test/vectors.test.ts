@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../src/index.js';
 import { collectAll, duplexPair, takeBuffered } from './helpers/duplex-pair.js';
 import { configVectors, fromCp, hexToBuffer, inputVectors, outputVectors, toCp } from './helpers/vectors.js';
+import { turns } from './helpers/turns.js';
 import type { GetsResult, InputVector, ReadResult } from './helpers/vectors.js';
 
 /**
@@ -23,7 +24,7 @@ function channelFor(local: Duplex, config: Record<string, string>): Channel {
   return ch;
 }
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const tick = (): Promise<void> => turns(1);
 
 /** Writes each chunk as its own read on the other side, then ends. */
 async function feed(peer: Duplex, chunks: readonly string[]): Promise<void> {
