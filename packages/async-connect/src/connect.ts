@@ -4,9 +4,9 @@ import { performance } from 'node:perf_hooks';
 import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
 import { connectError } from './errors.js';
 import { ConnectHistory } from './history.js';
-import type { HistoryEntry } from './history.js';
 import { HappyEyeballs, resolveTuning } from './machine.js';
-import type { Action, Attempt, Family, HappyEyeballsTuning } from './machine.js';
+import type { HappyEyeballsTuning } from './machine.js';
+import type { Action, Attempt, Family, HistoryEntry } from './types.js';
 import { systemResolver } from './resolver.js';
 import type { Resolver } from './resolver.js';
 
