@@ -2,11 +2,12 @@ import { connect as netConnect } from 'node:net';
 import type { OnReadOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
+import { whenAborted } from './abort.js';
 import { connectError } from './errors.js';
 import { ConnectHistory } from './history.js';
-import type { HistoryEntry } from './history.js';
 import { HappyEyeballs, resolveTuning } from './machine.js';
-import type { Action, Attempt, Family, HappyEyeballsTuning } from './machine.js';
+import type { HappyEyeballsTuning } from './machine.js';
+import type { Action, Attempt, Family, HistoryEntry } from './types.js';
 import { systemResolver } from './resolver.js';
 import type { Resolver } from './resolver.js';
 
@@ -53,6 +54,25 @@ export const defaultHistory = new ConnectHistory();
 export function clearHistory(): void {
   defaultHistory.clear();
 }
+
+/**
+ * The driver's clock and its one timer: the system's for {@link connect}; tests give a virtual
+ * one ({@link connectWithClock}) that may fire a timer early, as a real one may.
+ */
+export interface DriverClock {
+  /** Monotonic ms. */
+  now(): number;
+  /** Calls `callback` in `ms`; returns what `clearTimer` takes. */
+  setTimer(callback: () => void, ms: number): unknown;
+  /** Disarms a timer `setTimer` returned. */
+  clearTimer(timer: unknown): void;
+}
+
+const systemClock: DriverClock = {
+  now: () => performance.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
 
 /** Arguments of a connect after checking. */
 export interface CheckedConnectArguments {
@@ -135,7 +155,12 @@ function codeOf(err: unknown): string | undefined {
  * with a `SockchanError` in Tcl's words whose `attempts` lists every attempt (see `isConnectError`).
  * Literal addresses skip the resolver.
  */
-export async function connect(host: string, port: number | string, options: ConnectOptions = {}): Promise<ConnectResult> {
+export function connect(host: string, port: number | string, options: ConnectOptions = {}): Promise<ConnectResult> {
+  return connectWithClock(host, port, options, systemClock);
+}
+
+/** {@link connect} with the clock and timer given (a virtual clock in tests). */
+export async function connectWithClock(host: string, port: number | string, options: ConnectOptions, clock: DriverClock): Promise<ConnectResult> {
   const args = checkConnectArguments(host, port, options);
   const { signal } = options;
   if (signal?.aborted === true) throw abortedError(signal.reason);
@@ -148,7 +173,7 @@ export async function connect(host: string, port: number | string, options: Conn
   }
   const literal = addressFamily(args.host);
   const history = options.useHistory === false || literal !== 0 ? undefined : (options.history ?? defaultHistory);
-  const remembered = history?.get(args.host, performance.now());
+  const remembered = history?.get(args.host, clock.now());
   const machine = new HappyEyeballs({
     port: args.port,
     ...pickTuning(options),
@@ -157,7 +182,7 @@ export async function connect(host: string, port: number | string, options: Conn
     ...(remembered === undefined ? {} : { preferred: remembered }),
     ...(literal === 0 ? {} : { families: [literal] }),
   });
-  return new Driver(machine, args, resolver, options, history).run();
+  return new Driver(machine, args, resolver, options, history, clock).run();
 }
 
 /** Runs one machine with real sockets, one timer and the resolver. */
@@ -177,14 +202,23 @@ class Driver {
   readonly #reported = new Set<number>();
   readonly #inputs: (() => Action[])[] = [];
   #busy = false;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: DriverClock;
+  /** The latest time fed to the machine: what it is fed never goes backwards (see #now). */
+  #fed = Number.NEGATIVE_INFINITY;
+  #timer: unknown;
+  #stopWaiting: (() => void) | undefined;
   #resolve!: (result: ConnectResult) => void;
   #reject!: (err: unknown) => void;
-  readonly #onAbort = (): void => {
-    this.#step(() => this.#machine.cancel(performance.now()));
-  };
 
-  constructor(machine: HappyEyeballs, args: CheckedConnectArguments, resolver: Resolver, options: ConnectOptions, history: ConnectHistory | undefined) {
+  constructor(
+    machine: HappyEyeballs,
+    args: CheckedConnectArguments,
+    resolver: Resolver,
+    options: ConnectOptions,
+    history: ConnectHistory | undefined,
+    clock: DriverClock,
+  ) {
+    this.#clock = clock;
     this.#machine = machine;
     this.#host = args.host;
     this.#literal = addressFamily(args.host);
@@ -198,9 +232,21 @@ class Driver {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    this.#step(() => this.#machine.start(performance.now()));
+    const signal = this.#options.signal;
+    // One listener per signal, shared by every connect that waits on it.
+    if (signal !== undefined) this.#stopWaiting = whenAborted(signal, () => this.#step(() => this.#machine.cancel(this.#now())));
+    this.#step(() => this.#machine.start(this.#now()));
     return promise;
+  }
+
+  /**
+   * The time to feed the machine: the clock, but never before `atLeast` (a timer's due time: a
+   * timer may fire a fraction of a ms early by the clock, and it is still "at") nor before the
+   * time fed last. Otherwise an attempt a timer started at its due time could end before it began.
+   */
+  #now(atLeast = Number.NEGATIVE_INFINITY): number {
+    this.#fed = Math.max(this.#fed, atLeast, this.#clock.now());
+    return this.#fed;
   }
 
   /** Feeds one input; inputs that arrive while actions are performed wait their turn. */
@@ -244,15 +290,17 @@ class Driver {
         break;
       }
       case 'timer':
-        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
         this.#timer = undefined;
         if (action.at !== null) {
           const at = action.at;
-          // A timer may fire a fraction of a ms early by performance.now(): it is still "at".
-          this.#timer = setTimeout(() => {
-            this.#timer = undefined;
-            this.#step(() => this.#machine.timerFired(Math.max(performance.now(), at)));
-          }, Math.max(0, at - performance.now()));
+          this.#timer = this.#clock.setTimer(
+            () => {
+              this.#timer = undefined;
+              this.#step(() => this.#machine.timerFired(this.#now(at)));
+            },
+            Math.max(0, at - this.#clock.now()),
+          );
         }
         break;
       case 'connected':
@@ -273,7 +321,7 @@ class Driver {
   #lookup(family: Family): void {
     if (this.#literal !== 0) {
       const answer = this.#literal === family ? [this.#host] : [];
-      this.#step(() => this.#machine.resolved(family, answer, performance.now()));
+      this.#step(() => this.#machine.resolved(family, answer, this.#now()));
       return;
     }
     let pending: Promise<readonly string[]>;
@@ -284,10 +332,10 @@ class Driver {
       pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     pending.then(
-      (addresses) => this.#step(() => this.#machine.resolved(family, addresses, performance.now())),
+      (addresses) => this.#step(() => this.#machine.resolved(family, addresses, this.#now())),
       (err: unknown) => {
         this.#resolveErrors.push(err);
-        this.#step(() => this.#machine.resolveFailed(family, codeOf(err) ?? 'ENOTFOUND', performance.now()));
+        this.#step(() => this.#machine.resolveFailed(family, codeOf(err) ?? 'ENOTFOUND', this.#now()));
       },
     );
   }
@@ -310,7 +358,7 @@ class Driver {
       // Node throws synchronously only for arguments it rejects (a malformed address).
       this.#errors.set(id, err);
       const code = errnoCodeOf(err) ?? 'EINVAL';
-      queueMicrotask(() => this.#step(() => this.#machine.attemptFailed(id, code, performance.now())));
+      queueMicrotask(() => this.#step(() => this.#machine.attemptFailed(id, code, this.#now())));
       return;
     }
     this.#sockets.set(id, socket);
@@ -321,11 +369,11 @@ class Driver {
       const port = socket.localPort;
       if (address !== undefined && port !== undefined && port !== 0) this.#boundEnds.set(id, { address, port });
     });
-    socket.once('connect', () => this.#step(() => this.#machine.attemptSucceeded(id, performance.now())));
+    socket.once('connect', () => this.#step(() => this.#machine.attemptSucceeded(id, this.#now())));
     // Stays attached on losers: an error queued before `destroy` must not go unhandled.
     socket.on('error', (err: Error) => {
       if (!this.#errors.has(id)) this.#errors.set(id, err);
-      this.#step(() => this.#machine.attemptFailed(id, errnoCodeOf(err) ?? toSockchanError('', err).code, performance.now()));
+      this.#step(() => this.#machine.attemptFailed(id, errnoCodeOf(err) ?? toSockchanError('', err).code, this.#now()));
     });
   }
 
@@ -343,15 +391,16 @@ class Driver {
     const winner = this.#machine.attempt(id);
     if (winner !== undefined) {
       const entry: HistoryEntry = { family: winner.family, address: winner.address };
-      this.#history?.record(this.#host, entry, performance.now());
+      this.#history?.record(this.#host, entry, this.#clock.now());
     }
     this.#resolve({ socket, attempts: this.#attemptsWithBound() });
   }
 
   #finish(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#stopWaiting?.();
+    this.#stopWaiting = undefined;
     for (const socket of this.#sockets.values()) socket.destroy();
     this.#sockets.clear();
   }

@@ -1,5 +1,5 @@
 import { SockchanError, errnoText, resolverText } from '@sockchan/base';
-import type { Attempt, Failure } from './machine.js';
+import type { Attempt, Failure } from './types.js';
 
 /** A failed connect's `SockchanError`, with every attempt on `attempts`. */
 export interface ConnectError extends SockchanError {

@@ -1,12 +1,4 @@
-import type { Family } from './machine.js';
-
-/** What won the last connect to a host. */
-export interface HistoryEntry {
-  /** The family of the address that connected. */
-  readonly family: Family;
-  /** The address that connected. */
-  readonly address: string;
-}
+import type { HistoryEntry } from './types.js';
 
 /** Bounds of a {@link ConnectHistory}. */
 export interface ConnectHistoryOptions {

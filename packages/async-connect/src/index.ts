@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { HappyEyeballs, DEFAULT_TUNING, resolveTuning } from './machine.js';
+export type { HappyEyeballsOptions, HappyEyeballsTuning, ResolvedTuning } from './machine.js';
 export type {
   Action,
   Attempt,
@@ -14,15 +15,13 @@ export type {
   FailedAction,
   Failure,
   Family,
-  HappyEyeballsOptions,
-  HappyEyeballsTuning,
+  HistoryEntry,
   ResolveAction,
-  ResolvedTuning,
   StartAction,
   TimerAction,
-} from './machine.js';
+} from './types.js';
 export { ConnectHistory } from './history.js';
-export type { ConnectHistoryOptions, HistoryEntry } from './history.js';
+export type { ConnectHistoryOptions } from './history.js';
 export { connect, checkConnectArguments, clearHistory, defaultHistory } from './connect.js';
 export type { CheckedConnectArguments, ConnectOptions, ConnectResult } from './connect.js';
 export { systemResolver } from './resolver.js';

@@ -1,115 +1,6 @@
 import { SockchanError, errnoText, valueText } from '@sockchan/base';
-import type { HistoryEntry } from './history.js';
-
-/** An address family: 6 for IPv6, 4 for IPv4. */
-export type Family = 4 | 6;
-
-/**
- * How one connection attempt ended. `pending` while it runs; `cancelled` when another attempt
- * won; `timeout` when the overall `connectTimeout` ended it; `aborted` when the caller's
- * AbortSignal did.
- */
-export type AttemptOutcome = 'pending' | 'connected' | 'failed' | 'cancelled' | 'timeout' | 'aborted';
-
-/** One connection attempt, as the attempt log and the error of a failed connect show it. */
-export interface Attempt {
-  /** 1 for the first attempt started, then 2, 3, ... */
-  readonly id: number;
-  /** The remote address (IPv6 without brackets). */
-  readonly address: string;
-  /** Its family. */
-  readonly family: Family;
-  /** The remote port. */
-  readonly port: number;
-  /** The local address bound before connecting (`myaddr`), if any. */
-  readonly localAddress?: string;
-  /** The local port bound before connecting (`myport`), if any. */
-  readonly localPort?: number;
-  /**
-   * The local end the kernel gave the attempt's socket (address and port), when the I/O shell
-   * saw it; Tcl's `-sockname` of a failed connect answers with it. The pure machine never sets it.
-   */
-  readonly boundAddress?: string;
-  /** The port of {@link Attempt.boundAddress}. */
-  readonly boundPort?: number;
-  /** When it started, in ms after the connect began. */
-  readonly startedAt: number;
-  /** When it ended, in ms after the connect began; absent while pending. */
-  readonly endedAt?: number;
-  /** How it ended. */
-  readonly outcome: AttemptOutcome;
-  /** Errno name of a failure (`'ECONNREFUSED'`), `'ETIMEDOUT'` for `timeout`. */
-  readonly code?: string;
-  /** Tcl's errno text of that failure (`'connection refused'`). */
-  readonly message?: string;
-}
-
-/**
- * Why a connect failed, as the state machine decides it; the driver turns it into a
- * `SockchanError` (see `connectError`).
- * - `attempts`: every attempt failed; `code` is the errno of the last failure.
- * - `resolve`: no address at all; `code` is the resolver's (`'ENOTFOUND'`).
- * - `unreachable`: addresses, but none of `myaddr`'s family (Tcl: `host is unreachable`).
- * - `timeout`: the overall `connectTimeout` passed.
- * - `aborted`: `cancel()` was called (the caller's AbortSignal).
- */
-export interface Failure {
-  /** See the type's description. */
-  readonly kind: 'attempts' | 'resolve' | 'unreachable' | 'timeout' | 'aborted';
-  /** Errno or resolver code that decides the message. */
-  readonly code: string;
-}
-
-/** Ask the resolver for this family's addresses, then call `resolved` or `resolveFailed`. */
-export interface ResolveAction {
-  /** Discriminant. */
-  readonly type: 'resolve';
-  /** The family to ask for (6: AAAA, 4: A). */
-  readonly family: Family;
-}
-
-/** Open a socket and connect it as `attempt` says, then call `attemptSucceeded` or `attemptFailed`. */
-export interface StartAction {
-  /** Discriminant. */
-  readonly type: 'start';
-  /** Address, family, port and local binding of the new attempt. */
-  readonly attempt: Attempt;
-}
-
-/** Close the socket of this attempt (it lost, timed out or was aborted); report nothing more for it. */
-export interface CancelAction {
-  /** Discriminant. */
-  readonly type: 'cancel';
-  /** The attempt's id. */
-  readonly id: number;
-}
-
-/** Arm the one timer to call `timerFired` at `at` (the driver's clock); `null` disarms it. */
-export interface TimerAction {
-  /** Discriminant. */
-  readonly type: 'timer';
-  /** When to call `timerFired`, or `null` for never. */
-  readonly at: number | null;
-}
-
-/** Done: this attempt's socket is the connection. */
-export interface ConnectedAction {
-  /** Discriminant. */
-  readonly type: 'connected';
-  /** The winning attempt's id. */
-  readonly id: number;
-}
-
-/** Done: no connection. */
-export interface FailedAction {
-  /** Discriminant. */
-  readonly type: 'failed';
-  /** Why. */
-  readonly failure: Failure;
-}
-
-/** What the state machine asks its driver to do. Actions are performed in order. */
-export type Action = ResolveAction | StartAction | CancelAction | TimerAction | ConnectedAction | FailedAction;
+import { addressKey, mappedIPv4 } from './address.js';
+import type { Action, Attempt, AttemptOutcome, Failure, Family, HistoryEntry } from './types.js';
 
 /** Happy-eyeballs tuning, with RFC 8305's defaults. */
 export interface HappyEyeballsTuning {
@@ -228,12 +119,15 @@ function bindingKey(family: Family, localAddress: string | undefined): string {
 /**
  * The happy-eyeballs state machine of RFC 8305, without sockets, timers or a clock: every input
  * carries `now` (ms, any monotonic origin) and returns the {@link Action}s the driver must perform.
+ * A `now` earlier than an earlier input's counts as that one: the attempt log never runs backwards.
  *
  * - Both families are resolved in parallel. Attempts start on the first positive answer of the
  *   preferred family (IPv6, or what `preferred` says), on a negative one once the other family
  *   answered, or `resolutionDelay` after a positive answer of the other family.
  * - Addresses are tried in the resolver's order, families interleaved (`firstAddressFamilyCount`
- *   of the preferred family first); a late answer joins the remaining order; duplicates are dropped.
+ *   of the preferred family first); a late answer joins the remaining order; duplicates are dropped
+ *   (every spelling of an address is one; an IPv4-mapped `::ffff:a.b.c.d` is IPv4 `a.b.c.d` when
+ *   IPv4 may be tried).
  * - A new attempt starts `connectionAttemptDelay` after the previous one, or at once when the most
  *   recent one fails. Earlier attempts keep running: the first to connect wins, the others are
  *   cancelled.
@@ -247,7 +141,7 @@ export class HappyEyeballs {
   readonly #connectTimeout: number | undefined;
   readonly #locals: readonly string[] | undefined;
   readonly #localPort: number | undefined;
-  readonly #preferredAddress: string | undefined;
+  readonly #preferredKey: string | undefined;
   readonly #families: readonly Family[];
   /** The preferred family among those we can use. */
   #first: Family = 6;
@@ -260,6 +154,8 @@ export class HappyEyeballs {
   #deferredAskAt: number | undefined;
 
   #t0 = 0;
+  /** The latest `now` an input brought: an earlier one counts as this (time never goes backwards). */
+  #latest = Number.NEGATIVE_INFINITY;
   #phase: 'new' | 'resolving' | 'connecting' | 'done' = 'new';
   readonly #answered = new Set<Family>();
   readonly #resolveErrors = new Map<Family, string>();
@@ -285,10 +181,11 @@ export class HappyEyeballs {
     this.#connectTimeout = tuning.connectTimeout;
     this.#locals = options.localAddresses;
     this.#localPort = options.localPort;
-    this.#preferredAddress = options.preferred?.address.toLowerCase();
     this.#families = options.families ?? [6, 4];
     const wanted: Family[] = options.preferred?.family === 4 ? [4, 6] : [6, 4];
     this.#usable = wanted.filter((f) => this.#families.includes(f) && (this.#locals === undefined || this.#locals.some((l) => familyOf(l) === f)));
+    const preferred = options.preferred?.address;
+    this.#preferredKey = preferred === undefined ? undefined : addressKey(this.#unmap(preferred));
     this.#first = this.#usable[0] ?? 6;
     const other: Family = this.#first === 6 ? 4 : 6;
     if (options.preferred !== undefined && options.preferred.family === this.#first && this.#families.includes(other)) {
@@ -323,6 +220,7 @@ export class HappyEyeballs {
    */
   start(now: number): Action[] {
     if (this.#phase !== 'new') return [];
+    now = this.#clock(now);
     this.#t0 = now;
     this.#phase = 'resolving';
     if (this.#connectTimeout !== undefined) this.#deadline = now + this.#connectTimeout;
@@ -339,6 +237,7 @@ export class HappyEyeballs {
   resolved(family: Family, addresses: readonly string[], now: number): Action[] {
     if (this.#phase !== 'resolving' && this.#phase !== 'connecting') return [];
     if (this.#answered.has(family)) return [];
+    now = this.#clock(now);
     this.#answered.add(family);
     const added = this.#addAnswers(family, addresses);
     const actions: Action[] = [];
@@ -358,6 +257,7 @@ export class HappyEyeballs {
   attemptSucceeded(id: number, now: number): Action[] {
     const a = this.#attempts[id - 1];
     if (this.#phase === 'done' || a === undefined || a.outcome !== 'pending') return [];
+    now = this.#clock(now);
     a.outcome = 'connected';
     a.endedAbs = now;
     // The winner first, then the losers: the driver hands the socket over before closing the rest.
@@ -377,6 +277,7 @@ export class HappyEyeballs {
   attemptFailed(id: number, code: string, now: number): Action[] {
     const a = this.#attempts[id - 1];
     if (this.#phase === 'done' || a === undefined || a.outcome !== 'pending') return [];
+    now = this.#clock(now);
     a.outcome = 'failed';
     a.code = code;
     a.endedAbs = now;
@@ -398,6 +299,7 @@ export class HappyEyeballs {
   timerFired(now: number): Action[] {
     this.#armedTimer = null;
     if (this.#phase === 'done' || this.#phase === 'new') return [];
+    now = this.#clock(now);
     const actions: Action[] = [];
     if (this.#deadline !== undefined && now >= this.#deadline) {
       this.#finish({ kind: 'timeout', code: 'ETIMEDOUT' }, 'timeout', 'ETIMEDOUT', now, actions);
@@ -415,9 +317,21 @@ export class HappyEyeballs {
   /** Gives up at once (the caller's AbortSignal): every running attempt is cancelled. */
   cancel(now: number): Action[] {
     if (this.#phase === 'done') return [];
+    now = this.#clock(now);
     const actions: Action[] = [];
     this.#finish({ kind: 'aborted', code: 'ABORT_ERR' }, 'aborted', undefined, now, actions);
     return actions;
+  }
+
+  /** `now`, or the latest time an input brought when `now` is earlier (a timer that fired early). */
+  #clock(now: number): number {
+    if (now > this.#latest) this.#latest = now;
+    return this.#latest;
+  }
+
+  /** The IPv4 address of an IPv4-mapped one when IPv4 may be tried (not for an IPv6 literal or `myaddr`). */
+  #unmap(address: string): string {
+    return this.#usable.includes(4) ? (mappedIPv4(address) ?? address) : address;
   }
 
   #snapshot(a: AttemptState): Attempt {
@@ -447,7 +361,8 @@ export class HappyEyeballs {
     let added = 0;
     const queue = this.#queue(family);
     for (const raw of addresses) {
-      const address = raw.toLowerCase();
+      // `::ffff:192.0.2.1` is 192.0.2.1: one host, one attempt, filed as IPv4.
+      const address = this.#unmap(raw.toLowerCase());
       // An answer may carry an address of the other family (a resolver that maps): file it there.
       const fam = familyOf(address);
       this.#anyAddress = true;
@@ -455,12 +370,12 @@ export class HappyEyeballs {
       const target = fam === family ? queue : this.#queue(fam);
       const locals = this.#locals === undefined ? [undefined] : this.#locals.filter((l) => familyOf(l) === fam);
       for (const localAddress of locals) {
-        const key = `${address}|${localAddress ?? ''}`;
+        const key = `${addressKey(address)}|${localAddress ?? ''}`;
         if (this.#seen.has(key)) continue;
         this.#seen.add(key);
         const candidate: Candidate = { address, family: fam, localAddress, requeued: false };
         // What won last time goes first.
-        if (address === this.#preferredAddress) target.unshift(candidate);
+        if (addressKey(address) === this.#preferredKey) target.unshift(candidate);
         else target.push(candidate);
         added += 1;
       }

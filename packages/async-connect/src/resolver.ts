@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns';
-import type { Family } from './machine.js';
+import type { Family } from './types.js';
 
 /**
  * Resolves `host` for one family, in the resolver's order of preference. Rejects with an error

@@ -1,9 +1,11 @@
 // Real sockets on loopback; names come from the private hosts table (run under with-test-names).
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SockchanError } from '@sockchan/base';
-import { ConnectHistory, checkConnectArguments, clearHistory, connect, defaultHistory, isConnectError } from '../src/index.js';
-import type { Attempt, ConnectError } from '../src/index.js';
-import { Opened, portOf } from './helpers.js';
+import { ConnectHistory, HappyEyeballs, checkConnectArguments, clearHistory, connect, defaultHistory, isConnectError } from '../src/index.js';
+import type { Attempt, ConnectError, Family } from '../src/index.js';
+import { connectWithClock } from '../src/connect.js';
+import { Opened, VirtualClock, portOf } from './helpers.js';
 
 const opened = new Opened();
 beforeEach(() => clearHistory());
@@ -48,16 +50,36 @@ describe('connect on loopback', () => {
 
   it('a refused ::1 falls back to 127.0.0.1 at once', async () => {
     const port = portOf(await opened.listen('127.0.0.1'));
-    const { socket, attempts } = await connect('dual.test', port, { useHistory: false });
+    // A clock that never moves: the 250 ms timer cannot be what starts the second attempt.
+    const clock = new VirtualClock();
+    const { socket, attempts } = await connectWithClock('dual.test', port, { useHistory: false }, clock);
     opened.track(socket);
     expect(socket.remoteAddress).toBe('127.0.0.1');
     expect(attempts.map((a) => [a.address, a.outcome, a.code])).toEqual([
       ['::1', 'failed', 'ECONNREFUSED'],
       ['127.0.0.1', 'connected', undefined],
     ]);
-    // "At once": the second attempt starts once the first failed and A answered, not 250 ms later.
-    expect(attempts[1]!.startedAt).toBeGreaterThanOrEqual(attempts[0]!.endedAt!);
-    expect(attempts[1]!.startedAt).toBeLessThan(attempts[0]!.startedAt + 250);
+    expect(clock.fired).toBe(0);
+    expect(clock.armed).toEqual([]);
+  });
+
+  it('an IPv4-mapped answer and its IPv4 address are one attempt, as IPv4 (custom resolver)', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const resolver = (_host: string, family: Family): Promise<string[]> =>
+      Promise.resolve(family === 6 ? ['::ffff:127.0.0.1', '::FFFF:7F00:1'] : ['127.0.0.1']);
+    const { socket, attempts } = await connect('mapped.test', port, { resolver, useHistory: false });
+    opened.track(socket);
+    expect(socket.remoteAddress).toBe('127.0.0.1');
+    expect(attempts.map((a) => [a.address, a.family, a.outcome])).toEqual([['127.0.0.1', 4, 'connected']]);
+    const err = await failure(connect('mapped.test', await opened.freePort(), { resolver, useHistory: false }));
+    expect(err.attempts.map((a) => a.address)).toEqual(['127.0.0.1']);
+  });
+
+  it('a literal IPv4-mapped host stays IPv6, as in Tcl', async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const { socket, attempts } = await connect('::ffff:127.0.0.1', port);
+    opened.track(socket);
+    expect(attempts.map((a) => [a.address, a.family, a.outcome])).toEqual([['::ffff:127.0.0.1', 6, 'connected']]);
   });
 
   it('remembers the winner: the second connect tries 127.0.0.1 first', async () => {
@@ -294,14 +316,91 @@ describe('abort, timeout, resolver, events', () => {
 
   it('connectTimeout bounds a resolver that never answers', async () => {
     const resolver = (): Promise<string[]> => new Promise<string[]>(() => undefined);
-    // Start on a fresh event loop turn: timers count from libuv's loop time, taken when the turn
-    // began, so after a long turn a 100 ms timer fires less than 100 ms after performance.now().
+    const clock = new VirtualClock();
+    const armed = clock.nextArmed();
+    let settled = false;
+    const pending = failure(connectWithClock('hang.test', 80, { resolver, connectTimeout: 100 }, clock)).finally(() => (settled = true));
+    expect(await armed).toBe(100);
     await new Promise((resolve) => setImmediate(resolve));
-    const started = performance.now();
-    const err = await failure(connect('hang.test', 80, { resolver, connectTimeout: 100 }));
+    expect(settled).toBe(false);
+    // Fired a little early by the clock, as a real timer may: it is still the deadline.
+    clock.fire(99.6);
+    const err = await pending;
     expect(err.message).toBe("couldn't open socket: connection timed out");
     expect(err.code).toBe('ETIMEDOUT');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(99);
+    expect(err.attempts).toEqual([]);
+    expect(clock.armed).toEqual([]);
+  });
+
+  it('a timer that fires early: the machine is fed its due time, then never an earlier time (issue 15 a)', async () => {
+    const port = await opened.freePort();
+    const clock = new VirtualClock();
+    let answerAAAA: ((addresses: string[]) => void) | undefined;
+    const resolver = (_host: string, family: Family): Promise<string[]> =>
+      family === 4 ? Promise.resolve(['127.0.0.1']) : new Promise<string[]>((resolve) => (answerAAAA = resolve));
+    // Every `now` the driver feeds the machine, in order (the real methods still run).
+    const fed: number[] = [];
+    for (const name of ['start', 'resolved', 'attemptSucceeded', 'attemptFailed', 'timerFired', 'cancel'] as const) {
+      const original = HappyEyeballs.prototype[name] as (...args: unknown[]) => unknown;
+      vi.spyOn(HappyEyeballs.prototype, name).mockImplementation(function (this: HappyEyeballs, ...args: unknown[]) {
+        fed.push(args.at(-1) as number);
+        return original.apply(this, args) as never;
+      });
+    }
+    try {
+      let ended!: () => void;
+      const attemptEnded = new Promise<void>((resolve) => (ended = resolve));
+      const onAttempt = (a: Attempt): void => {
+        if (a.outcome !== 'pending') ended();
+      };
+      const armed = clock.nextArmed();
+      const pending = failure(connectWithClock('early.test', port, { resolver, useHistory: false, onAttempt }, clock));
+      // A answered, AAAA did not: the Resolution Delay (50 ms) is armed; it fires 0.25 ms early.
+      expect(await armed).toBe(50);
+      clock.fire(49.75);
+      await attemptEnded; // 127.0.0.1 refused, the clock still at 49.75
+      answerAAAA?.([]);
+      const err = await pending;
+      expect(err.attempts).toMatchObject([{ address: '127.0.0.1', outcome: 'failed', code: 'ECONNREFUSED', startedAt: 50, endedAt: 50 }]);
+      expect(fed).toEqual([0, 0, 50, 50, 50]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('50 connects sharing one AbortSignal: one listener on it, no warning; the abort ends each; no listener stays (issue 15 b)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const port = portOf(await opened.listen('127.0.0.1'));
+      const controller = new AbortController();
+      const { signal } = controller;
+      const hang = (): Promise<string[]> => new Promise<string[]>(() => undefined);
+      const waiting = Array.from({ length: 40 }, (_, i) => failure(connect(`hang${i}.test`, 80, { resolver: hang, signal })));
+      const connecting = Array.from({ length: 10 }, () => connect('127.0.0.1', port, { signal }));
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+      for (const { socket } of await Promise.all(connecting)) opened.track(socket);
+      // The ten that connected are gone from the signal; the forty waiting still listen through one.
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+      controller.abort(new Error('batch deadline'));
+      const errors = await Promise.all(waiting);
+      expect(errors.map((e) => e.code)).toEqual(new Array<string>(40).fill('ERR_SOCKCHAN_ABORTED'));
+      expect(errors.every((e) => (e.cause as Error).message === 'batch deadline')).toBe(true);
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      // A second batch on a signal that is never aborted leaves nothing on it either.
+      const quiet = new AbortController().signal;
+      const all = await Promise.all(Array.from({ length: 50 }, () => connect('127.0.0.1', port, { signal: quiet })));
+      for (const { socket } of all) opened.track(socket);
+      expect(getEventListeners(quiet, 'abort')).toHaveLength(0);
+      // Node emits its warning on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('an injected resolver is used per family, in parallel', async () => {

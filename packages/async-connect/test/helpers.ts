@@ -68,3 +68,53 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
   });
 }
+
+/**
+ * A virtual clock for the driver (`connectWithClock`): time moves only when the test moves it,
+ * and the one timer fires only when the test fires it, at any time it likes (earlier than due
+ * too, as a real timer may).
+ */
+export class VirtualClock {
+  time = 0;
+  /** How many timers fired. */
+  fired = 0;
+  readonly #timers = new Map<number, { readonly callback: () => void; readonly at: number }>();
+  #nextId = 1;
+  #waiters: ((at: number) => void)[] = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimer(callback: () => void, ms: number): unknown {
+    const id = this.#nextId++;
+    const at = this.time + ms;
+    this.#timers.set(id, { callback, at });
+    for (const wake of this.#waiters.splice(0)) wake(at);
+    return id;
+  }
+
+  clearTimer(timer: unknown): void {
+    this.#timers.delete(timer as number);
+  }
+
+  /** Resolves with the due time of the next timer armed. */
+  nextArmed(): Promise<number> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Due times of the armed timers. */
+  get armed(): number[] {
+    return [...this.#timers.values()].map((t) => t.at);
+  }
+
+  /** Fires the one armed timer with the clock at `now`. */
+  fire(now: number): void {
+    const [entry, ...rest] = [...this.#timers];
+    if (entry === undefined || rest.length > 0) throw new Error(`expected one armed timer, found ${this.#timers.size}`);
+    this.#timers.delete(entry[0]);
+    this.time = now;
+    this.fired += 1;
+    entry[1].callback();
+  }
+}

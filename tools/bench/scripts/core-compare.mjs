@@ -1,5 +1,6 @@
 // Quick comparison of the core Channel rows with raw node:net and tclsh (all of them tools/bench's
-// row scripts; the node ones run from its build), in one run: `node bench/compare.mjs [--quick] [--reps N]`.
+// row scripts; the node ones run from its build), in one run:
+// `node tools/bench/scripts/core-compare.mjs [--quick] [--reps N]`.
 // The real harness is tools/bench (`pnpm bench`); this is for measuring ratios while developing.
 import process from 'node:process';
 import { spawn } from 'node:child_process';
@@ -9,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benchRows = join(here, '..', '..', '..', 'tools', 'bench');
+const benchRows = join(here, '..');
 const quick = process.argv.includes('--quick');
 const repsArg = process.argv.indexOf('--reps');
 const reps = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 3;

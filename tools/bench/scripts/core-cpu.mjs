@@ -4,7 +4,7 @@
 // time (user + system, from the first socket on); the rows run interleaved, `--reps N` times,
 // and the medians of µs/op (client + server) and of the wall metric are printed with their
 // ratios to node:net.
-//   node bench/cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk]
+//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk]
 // `--before DIR`: also run DIR/core-<workload>.js (a copy of tools/bench/dist/rows next to an
 // older build of @sockchan/core in DIR/../node_modules) as the `before` row.
 import process from 'node:process';
@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benchRows = join(here, '..', '..', '..', 'tools', 'bench', 'dist', 'rows');
+const benchRows = join(here, '..', 'dist', 'rows');
 const hook = join(here, 'cpu-hook.mjs');
 const argv = process.argv.slice(2);
 function option(name, fallback) {

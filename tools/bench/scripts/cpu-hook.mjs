@@ -1,4 +1,4 @@
-// Preloaded into a benchmark child (`node --import ./cpu-hook.mjs row.mjs ...`) by cpu.mjs: counts
+// Preloaded into a benchmark child (`node --import ./cpu-hook.mjs row.mjs ...`) by core-cpu.mjs: counts
 // the process's CPU time (user + system) from its first socket (connect or accept, seen through
 // node:net's diagnostics channels, so start-up and module loading are not counted) and prints
 // `CPU <µs>` on stderr at exit (clients) or on SIGUSR2 (servers, which the driver then kills).

@@ -1,19 +1,27 @@
-// Runs inside a network namespace (started by ./connect.mjs under the names wrapper): listens on
-// ::1 and 127.0.0.1, times connects by sockchan, Node's net.connect and tclsh, prints one JSON line.
+// Runs inside a network namespace (started by ./connect.ts under the names wrapper): listens on
+// ::1 and 127.0.0.1, times connects by @sockchan/async-connect, Node's net.connect and tclsh, and
+// prints one JSON line: `{ <contender>: [ms or null, ...] }`.
 // Argument: {"case": "blackhole" | "slow" | "healthy", "port": N, "samples": N, "bound": ms}.
-import process from 'node:process';
-import { performance } from 'node:perf_hooks';
-import { setTimeout, clearTimeout } from 'node:timers';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { clearHistory, connect } from '../dist/index.js';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { clearHistory, connect } from '@sockchan/async-connect';
+import type { ConnectOptions } from '@sockchan/async-connect';
 
-const spec = JSON.parse(process.argv[2] ?? '{}');
+interface Spec {
+  case: 'blackhole' | 'slow' | 'healthy';
+  port: number;
+  samples?: number;
+  bound?: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
 const port = spec.port;
 const samples = spec.samples ?? 7;
 const bound = spec.bound ?? 3000;
 
-function listen(host) {
+function listen(host: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => socket.destroy());
     server.once('error', reject);
@@ -22,7 +30,7 @@ function listen(host) {
 }
 
 /** ms for one sockchan connect, or null when it failed or passed `bound`. */
-async function sockchanOnce(host, options = {}) {
+async function sockchanOnce(host: string, options: ConnectOptions = {}): Promise<number | null> {
   const started = performance.now();
   try {
     const { socket } = await connect(host, port, { connectTimeout: bound, ...options });
@@ -34,11 +42,11 @@ async function sockchanOnce(host, options = {}) {
   }
 }
 
-/** ms for one net.connect (autoSelectFamily as given), or null when it failed or passed `bound`. */
-function nodeOnce(host, autoSelectFamily) {
+/** ms for one net.connect with autoSelectFamily, or null when it failed or passed `bound`. */
+function nodeOnce(host: string): Promise<number | null> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const socket = net.connect({ host, port, autoSelectFamily });
+    const socket = net.connect({ host, port, autoSelectFamily: true });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(null);
@@ -57,13 +65,14 @@ function nodeOnce(host, autoSelectFamily) {
 }
 
 /** ms tclsh 8.6 needs for `socket host port` (timed inside tclsh), or null past `bound`. */
-function tclOnce(host) {
+function tclOnce(host: string): Promise<number | null> {
   return new Promise((resolve) => {
     const script = `set t [clock microseconds]; set s [socket ${host} ${port}]; puts [expr {([clock microseconds]-$t)/1000.0}]; close $s`;
     const child = spawn('tclsh', [], { stdio: ['pipe', 'pipe', 'ignore'] });
     let out = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), bound);
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
     child.on('error', () => resolve(null));
     child.on('close', () => {
       clearTimeout(timer);
@@ -74,40 +83,41 @@ function tclOnce(host) {
   });
 }
 
-async function series(n, once) {
-  const out = [];
+async function series(n: number, once: () => Promise<number | null>): Promise<(number | null)[]> {
+  const out: (number | null)[] = [];
   for (let i = 0; i < n; i += 1) out.push(await once());
   return out;
 }
 
 const servers = [await listen('::1'), await listen('127.0.0.1')];
-const rows = {};
+const rows: Record<string, (number | null)[]> = {};
 try {
   if (spec.case === 'blackhole' || spec.case === 'slow') {
     // Alternate the contenders so that drift affects each alike.
-    rows.sockchanFirst = [];
-    rows.sockchanSecond = [];
-    rows.nodeAutoSelect = [];
+    const first: (number | null)[] = [];
+    const second: (number | null)[] = [];
+    const node: (number | null)[] = [];
     for (let i = 0; i < samples; i += 1) {
       clearHistory();
-      rows.sockchanFirst.push(await sockchanOnce('dual.test'));
-      rows.sockchanSecond.push(await sockchanOnce('dual.test'));
-      rows.nodeAutoSelect.push(await nodeOnce('dual.test', true));
+      first.push(await sockchanOnce('dual.test'));
+      second.push(await sockchanOnce('dual.test'));
+      node.push(await nodeOnce('dual.test'));
     }
-    rows.tclsh = await series(1, () => tclOnce('dual.test'));
+    Object.assign(rows, { sockchanFirst: first, sockchanSecond: second, nodeAutoSelect: node, tclsh: await series(1, () => tclOnce('dual.test')) });
   } else {
     // Warm up both paths (thread pool, JIT) before timing.
     await series(50, () => sockchanOnce('localhost'));
-    await series(50, () => nodeOnce('localhost', true));
+    await series(50, () => nodeOnce('localhost'));
     await series(50, () => sockchanOnce('localhost', { useHistory: false }));
-    rows.sockchan = [];
-    rows.sockchanNoHistory = [];
-    rows.nodeNetConnect = [];
+    const withHistory: (number | null)[] = [];
+    const noHistory: (number | null)[] = [];
+    const node: (number | null)[] = [];
     for (let i = 0; i < samples; i += 1) {
-      rows.sockchan.push(await sockchanOnce('localhost'));
-      rows.nodeNetConnect.push(await nodeOnce('localhost', true));
-      rows.sockchanNoHistory.push(await sockchanOnce('localhost', { useHistory: false }));
+      withHistory.push(await sockchanOnce('localhost'));
+      node.push(await nodeOnce('localhost'));
+      noHistory.push(await sockchanOnce('localhost', { useHistory: false }));
     }
+    Object.assign(rows, { sockchan: withHistory, sockchanNoHistory: noHistory, nodeNetConnect: node });
   }
 } finally {
   for (const s of servers) s.close();
