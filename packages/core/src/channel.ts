@@ -247,6 +247,8 @@ export class Channel {
   /** A write failure not yet reported to the caller (Tcl's "unreported error"). */
   private writeError: SockchanError | undefined;
   private writeErrorSticky: SockchanError | undefined;
+  /** The stream error a call already reported as its own (its 'error' event must not report it again). */
+  private reportedStreamError: unknown;
 
   private readableHandler: ChannelEventHandler | null = null;
   private writableHandler: ChannelEventHandler | null = null;
@@ -731,13 +733,21 @@ export class Channel {
 
   /** @internal A stream error. */
   onError(err: unknown): void {
+    if (err === this.reportedStreamError) {
+      // A call already reported this failure (a write that failed at once): not a second time.
+      this.writeErrorSticky ??= posixError('', 'EPIPE');
+      this.failOutputWaiters();
+      this.onEnd();
+      return;
+    }
     const code = errnoCodeOf(err) ?? 'EIO';
     if (code === 'ECONNRESET' && !this.streamEnded) {
-      // Tcl maps a reset on input to EOF; a write after it fails with the write error below.
-      this.writeErrorSticky ??= posixError('', 'EPIPE', err);
+      // Tcl maps a reset on input to EOF; a write after it fails with the kernel's errno:
+      // `connection reset by peer` once, `broken pipe` afterwards (see reportSticky).
+      this.writeErrorSticky ??= posixError('', 'ECONNRESET', err);
       // Only bytes still queued were lost: then close() (or the next write) reports it. With
       // nothing queued, close() is silent, as Tcl's is after a reset read as EOF.
-      if ((this.stream?.writableLength ?? 0) > 0 || (this.outputBuffer?.bytes ?? 0) > 0) this.writeError ??= this.writeErrorSticky;
+      if ((this.stream?.writableLength ?? 0) > 0 || (this.outputBuffer?.bytes ?? 0) > 0) this.writeError ??= this.reportSticky();
       this.onEnd();
       this.failOutputWaiters();
       return;
@@ -784,7 +794,7 @@ export class Channel {
     // Runs on every close: build the error only when someone waits for it (it carries a stack).
     if (waiters === undefined) return;
     this.drainWaiters = undefined;
-    const err = this.writeErrorSticky ?? posixError('', 'EPIPE');
+    const err = this.writeError ?? this.reportSticky();
     for (const w of waiters) w.reject(err);
   }
 
@@ -852,9 +862,14 @@ export class Channel {
     }
     const out = this.output.write(data, newline);
     if (out !== undefined) {
-      const err = this.takeWriteError('writing');
+      let err = this.takeWriteError('writing');
       if (err !== undefined) throw err;
       this.send(out);
+      // The bytes failed at once (Node's synchronous try-write): this puts reports it.
+      if (this.writeError !== undefined) {
+        err = this.takeWriteError('writing');
+        if (err !== undefined) throw err;
+      }
     } else if (this.output.hasFullBuffer) {
       const err = this.takeWriteError('writing');
       if (err !== undefined) throw err;
@@ -876,11 +891,18 @@ export class Channel {
     const bad = this.checkWrite();
     if (bad !== undefined) return Promise.reject(bad);
     if (this.conn === Conn.Failed) return Promise.reject(this.ioError('flushing', this.connectError as SockchanError));
-    const err = this.takeWriteError('flushing');
-    if (err !== undefined) return Promise.reject(err);
     const out = this.stringWrites ? (this.output.takeLatin1Text() ?? this.output.takeAll()) : this.output.takeAll();
+    // A failure waiting to be reported, or bytes for a dead stream: this flush fails and its
+    // bytes are dropped (Tcl's flush discards them too; a later close is then silent).
+    const err = this.writeError !== undefined || out !== undefined ? this.takeWriteError('flushing') : undefined;
+    if (err !== undefined) return Promise.reject(err);
     if (!this.blockingMode) {
-      if (out !== undefined) this.send(out);
+      if (out !== undefined) {
+        this.send(out);
+        // Failed at once: this flush reports it (Tcl's nonblocking flush does too).
+        const now = this.writeError !== undefined ? this.takeWriteError('flushing') : undefined;
+        if (now !== undefined) return Promise.reject(now);
+      }
       return RESOLVED;
     }
     if (this.conn === Conn.Connecting) {
@@ -895,10 +917,47 @@ export class Channel {
     // The sticky error is looked at first: without one there is nothing to report, and the
     // stream's getters are not read on every buffered write.
     const sticky = this.writeErrorSticky;
-    const e = this.writeError ?? (sticky !== undefined && this.stream?.destroyed === true && this.stream.writable === false ? sticky : undefined);
-    if (e === undefined) return undefined;
+    // `writable` is false once the stream failed, also before Node destroys it (next tick).
+    if (this.writeError === undefined && (sticky === undefined || this.stream === undefined || this.stream.writable)) return undefined;
+    const e = this.writeError ?? this.reportSticky();
     this.writeError = undefined;
     return this.ioError(op, e);
+  }
+
+  /**
+   * The error for bytes written after the stream died: the kernel's errno the first time (a reset
+   * gives `connection reset by peer`, unless the reader already took the reset as EOF), then
+   * `broken pipe`, as Tcl's write(2) calls report.
+   */
+  private reportSticky(): SockchanError {
+    const sticky = this.writeErrorSticky;
+    if (sticky === undefined) return posixError('', 'EPIPE');
+    if (sticky.code !== 'EPIPE') {
+      this.writeErrorSticky = posixError('', 'EPIPE');
+      // Tcl's read consumed the reset as EOF: its later writes fail with EPIPE.
+      if (sticky.code === 'ECONNRESET' && this.inputBuffer?.eof === true) return this.writeErrorSticky;
+    }
+    return sticky;
+  }
+
+  /**
+   * After a write to the stream: when Node's try-write failed at once, the stream is errored
+   * (its 'error' event comes on the next tick). The failure becomes this call's `writeError`,
+   * reported by the caller, and is marked so that the 'error' event does not report it again.
+   */
+  private noteFailedWrite(s: Duplex): void {
+    const err = s.errored;
+    if (err === null || err === this.reportedStreamError) return;
+    this.reportedStreamError = err;
+    this.writeError = this.claimFailure(err);
+  }
+
+  /** A write failure `err` of the stream, reported now: the kernel's errno once, then EPIPE. */
+  private claimFailure(err: unknown): SockchanError {
+    const code = errnoCodeOf(err);
+    if (code === undefined) return this.reportSticky();
+    if (this.writeErrorSticky?.code !== 'EPIPE') this.writeErrorSticky = posixError('', 'EPIPE');
+    return posixError('', code, err);
   }
 
   /**
@@ -915,13 +974,15 @@ export class Channel {
       }
       return;
     }
-    if (s.destroyed || s.writableEnded) {
-      this.writeErrorSticky ??= posixError('', 'EPIPE');
-      this.writeError ??= this.writeErrorSticky;
+    // Not writable: destroyed, ended, or failed (errored, destroyed on the next tick).
+    if (!s.writable) {
+      this.writeError ??= this.reportSticky();
       return;
     }
     if (typeof buf === 'string') writeLatin1(s, buf);
     else s.write(buf);
+    // Written through or queued: nothing failed (one field read on the success path).
+    if (s.writableLength === 0) this.noteFailedWrite(s);
   }
 
   /** Sends the whole buffers waiting, as a string where {@link stringWrites} allows. */
@@ -946,16 +1007,24 @@ export class Channel {
     const s = this.stream;
     if (s === undefined) return RESOLVED;
     if (out === undefined && s.writableLength === 0) return RESOLVED;
-    if (s.destroyed || s.writableEnded) {
-      const e = this.writeErrorSticky ?? posixError('', 'EPIPE');
+    if (!s.writable) {
+      const e = this.writeError ?? this.reportSticky();
       this.writeError = undefined;
       return Promise.reject(this.ioError(op, e));
     }
     if (out !== undefined) {
       if (typeof out === 'string') writeLatin1(s, out);
       else s.write(out);
-      // Written through to the kernel at once (the usual case on a socket): nothing to wait for.
-      if (s.writableLength === 0 && !s.destroyed) return RESOLVED;
+      if (s.writableLength === 0) {
+        // Written through to the kernel at once (the usual case on a socket): nothing to wait
+        // for. Or Node's try-write failed at once: the stream is errored (not yet destroyed,
+        // its 'error' event is on the next tick), and this call reports it.
+        this.noteFailedWrite(s);
+        const failed = this.writeError;
+        if (failed === undefined) return RESOLVED;
+        this.writeError = undefined;
+        return Promise.reject(this.ioError(op, failed));
+      }
     }
     return new Promise<void>((resolve, reject) => {
       s.write(EMPTY, (err) => {
@@ -963,7 +1032,13 @@ export class Channel {
           resolve();
           return;
         }
-        const e = this.writeErrorSticky ?? posixError('', errnoCodeOf(err) ?? 'EPIPE', err);
+        // The queued bytes failed: this call reports the stream's error, and only this call.
+        const streamErr = s.errored ?? err;
+        let e: SockchanError;
+        if (streamErr !== this.reportedStreamError) {
+          this.reportedStreamError = streamErr;
+          e = this.claimFailure(streamErr);
+        } else e = this.reportSticky();
         this.writeError = undefined;
         reject(this.ioError(op, e));
       });

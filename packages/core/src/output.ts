@@ -93,7 +93,8 @@ export class OutputBuffer {
   }
 
   /**
-   * Adds a write (`puts`): text is translated and encoded, bytes are taken as they are; `newline`
+   * Adds a write (`puts`): text is translated and encoded, bytes are copied as they are (the
+   * caller's array is never kept: changing it afterwards changes nothing sent); `newline`
    * appends the translated end of line. Returns everything buffered when the buffering mode sends
    * at once (`none`, or `line` and the write has a newline); otherwise `undefined`: whole buffers
    * are then taken with {@link takeFull}.
@@ -111,7 +112,8 @@ export class OutputBuffer {
       }
     } else {
       if (!hasLf && this.buffering === 'line' && data.indexOf(10) >= 0) hasLf = true;
-      if (data.length > 0) this.addBytes(asBuffer(data));
+      // A copy: the caller may change its array once puts returned (Tcl sends the bytes at the call).
+      if (data.length > 0) this.addBytes(Buffer.from(data));
     }
     if (newline) this.addEol();
     if (this.buffering === 'none' || (this.buffering === 'line' && hasLf)) return this.takeAll();
