@@ -860,11 +860,26 @@ export class Channel {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new SockchanError('puts: data must be a string or a Uint8Array', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
     }
-    const out = this.output.write(data, newline);
+    const output = this.output;
+    const out = output.write(data, newline);
+    if (!output.lends) {
+      this.writeOut(out, undefined);
+      return;
+    }
+    // The output buffer holds views of the caller's bytes: what is not sent now is copied.
+    try {
+      this.writeOut(out, data as Uint8Array);
+    } finally {
+      output.own();
+    }
+  }
+
+  /** The sending part of {@link write}: `lent` is the caller's array when `out` may be a view of it. */
+  private writeOut(out: Buffer | undefined, lent: Uint8Array | undefined): void {
     if (out !== undefined) {
       let err = this.takeWriteError('writing');
       if (err !== undefined) throw err;
-      this.send(out);
+      this.send(out, lent !== undefined && out.buffer === lent.buffer);
       // The bytes failed at once (Node's synchronous try-write): this puts reports it.
       if (this.writeError !== undefined) {
         err = this.takeWriteError('writing');
@@ -875,7 +890,7 @@ export class Channel {
       if (err !== undefined) throw err;
       if (this.output.bytes >= FULL_BATCH_LIMIT) {
         // Enough for one big write now (and a bound on what a promise chain can pile up).
-        this.sendFull();
+        this.sendFull(lent);
       } else if (!this.fullScheduled) {
         this.fullScheduled = true;
         process.nextTick(sendFullBuffers, this);
@@ -964,11 +979,11 @@ export class Channel {
    * Hands bytes to the stream (or queues them while connecting). A string is `latin1` text (one
    * byte per character, from {@link OutputBuffer.takeLatin1Text}), given only to a `net.Socket`.
    */
-  private send(buf: Buffer | string): void {
+  private send(buf: Buffer | string, borrowed = false): void {
     const s = this.stream;
     if (s === undefined) {
       if (this.conn === Conn.Connecting) {
-        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : buf;
+        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : borrowed ? Buffer.from(buf) : buf;
         (this.preconnect ??= []).push(b);
         this.preconnectBytes += b.length;
       }
@@ -980,16 +995,24 @@ export class Channel {
       return;
     }
     if (typeof buf === 'string') writeLatin1(s, buf);
+    else if (borrowed) writeCopy(s, buf, this.stringWrites);
     else s.write(buf);
     // Written through or queued: nothing failed (one field read on the success path).
     if (s.writableLength === 0) this.noteFailedWrite(s);
   }
 
-  /** Sends the whole buffers waiting, as a string where {@link stringWrites} allows. */
-  private sendFull(): void {
+  /**
+   * Sends the whole buffers waiting, as a string where {@link stringWrites} allows. `lent`: the
+   * caller's array of the write in progress (a whole buffer may be a view of it).
+   */
+  private sendFull(lent?: Uint8Array): void {
     const text = this.stringWrites ? this.output.takeFullLatin1Text() : undefined;
-    const full = text ?? this.output.takeFull();
-    if (full !== undefined) this.send(full);
+    if (text !== undefined) {
+      this.send(text);
+      return;
+    }
+    const full = this.output.takeFull();
+    if (full !== undefined) this.send(full, lent !== undefined && full.buffer === lent.buffer);
   }
 
   /**
@@ -1008,6 +1031,8 @@ export class Channel {
     if (s === undefined) return RESOLVED;
     if (out === undefined && s.writableLength === 0) return RESOLVED;
     if (!s.writable) {
+      // Only the stream's queue is left: its failure, if any, is reported once (by writeError).
+      if (out === undefined && this.writeError === undefined) return RESOLVED;
       const e = this.writeError ?? this.reportSticky();
       this.writeError = undefined;
       return Promise.reject(this.ioError(op, e));
@@ -1526,6 +1551,21 @@ const SCRATCH_LIMIT = 256 * 1024;
  */
 let scratch: Buffer | undefined;
 
+/** The scratch buffer, at least `n` bytes, taken out of reuse until {@link writeScratch} gives it back. */
+function takeScratch(n: number): Buffer {
+  let buf = scratch;
+  scratch = undefined;
+  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
+  return buf;
+}
+
+/** Writes the first `n` bytes of a scratch buffer; it is reused only if the socket kept nothing. */
+function writeScratch(s: Duplex, buf: Buffer, n: number): void {
+  s.write(buf.subarray(0, n));
+  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
+  if (s.writableLength === 0) scratch = buf;
+}
+
 /** Writes `latin1` text (one byte per character) to a `net.Socket`. */
 function writeLatin1(s: Duplex, text: string): void {
   const n = text.length;
@@ -1533,13 +1573,25 @@ function writeLatin1(s: Duplex, text: string): void {
     s.write(text, 'latin1');
     return;
   }
-  let buf = scratch;
-  scratch = undefined;
-  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
+  const buf = takeScratch(n);
   buf.write(text, 0, n, 'latin1');
-  s.write(buf.subarray(0, n));
-  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
-  if (s.writableLength === 0) scratch = buf;
+  writeScratch(s, buf, n);
+}
+
+/**
+ * Writes a copy of the caller's bytes (a stream may keep what it is given until the write is
+ * done; Tcl sends the bytes as they were at the call). To a `net.Socket`, through the scratch
+ * buffer: a copy into memory that stays mapped, no allocation when the kernel takes it at once.
+ */
+function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
+  const n = bytes.length;
+  if (!socket || n > SCRATCH_LIMIT) {
+    s.write(Buffer.from(bytes));
+    return;
+  }
+  const buf = takeScratch(n);
+  bytes.copy(buf, 0);
+  writeScratch(s, buf, n);
 }
 
 function settleAll(waiters: Waiter[] | undefined): void {

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { runTclClient } from '@sockchan/test-support';
+import { runCommand, runTclClient } from '@sockchan/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../src/index.js';
 import type { Buffering } from '../src/index.js';
@@ -21,10 +20,9 @@ afterEach(async () => {
 });
 
 /** The TCP sockets of `port` as `ss` lists them (state and queues). */
-function sockets(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('ss', ['-Htn', `( sport = :${port} or dport = :${port} )`], (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
-  });
+async function sockets(port: number): Promise<string> {
+  const r = await runCommand('ss', ['-Htn', `( sport = :${port} or dport = :${port} )`]);
+  return r.stdout.trim();
 }
 
 /** Polls `ss` until `cond` holds: bounded (at most 1000 looks), never a fixed sleep. */
@@ -111,4 +109,129 @@ describe('a failed write, as tclsh reports it', () => {
       }
     }
   }
+});
+
+/** A loopback server whose one connection reads nothing until `resume()`; `received` is all it got until EOF. */
+async function pausedPeer(): Promise<{ port: number; peer: Promise<net.Socket>; received: Promise<Buffer>; resume: () => Promise<void> }> {
+  let accepted!: (s: net.Socket) => void;
+  const peer = new Promise<net.Socket>((resolve) => (accepted = resolve));
+  const server = net.createServer({ pauseOnConnect: true }, (s) => accepted(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+  cleanup.push(async () => (await peer).destroy());
+  const received = peer.then(
+    (s) =>
+      new Promise<Buffer>((resolve) => {
+        const parts: Buffer[] = [];
+        s.on('data', (d: Buffer) => parts.push(d));
+        s.on('end', () => resolve(Buffer.concat(parts)));
+      }),
+  );
+  return { port: (server.address() as net.AddressInfo).port, peer, received, resume: async () => void (await peer).resume() };
+}
+
+async function channelTo(port: number): Promise<{ ch: Channel; sock: net.Socket }> {
+  const sock = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true, onread: Channel.onread });
+  await new Promise((resolve) => sock.once('connect', resolve));
+  const ch = new Channel(sock, { translation: 'binary' });
+  cleanup.push(() => ch.close().catch(() => undefined));
+  return { ch, sock };
+}
+
+function pattern(n: number, seed: number): Uint8Array {
+  const a = new Uint8Array(n);
+  for (let i = 0; i < n; i++) a[i] = (i * 7 + seed) & 0xff;
+  return a;
+}
+
+describe('puts(Uint8Array) sends the bytes as they were at the call', () => {
+  for (const buffering of ['full', 'line', 'none'] as const) {
+    for (const size of [10, 5000, 8 * 1024 * 1024]) {
+      it(`buffering ${buffering}, ${size} bytes, the array changed once puts returned (nonblocking) or was called (blocking)`, async () => {
+        const { port, received, resume } = await pausedPeer();
+        const { ch } = await channelTo(port);
+        ch.configure({ buffering });
+        const a = pattern(size, 1);
+        const b = pattern(size, 2);
+        // Nonblocking: puts returns at once, with the bytes buffered or queued in the stream.
+        ch.configure({ blocking: false });
+        await ch.puts(a, { nonewline: true });
+        a.fill(0xee);
+        // Blocking: the array changes while the promise is pending (the peer reads nothing yet).
+        ch.configure({ blocking: true });
+        const pending = ch.puts(b, { nonewline: true });
+        b.fill(0xdd);
+        await resume();
+        await pending;
+        await ch.close();
+        const got = await received;
+        expect(got.length).toBe(2 * size);
+        expect(Buffer.compare(got.subarray(0, size), Buffer.from(pattern(size, 1)))).toBe(0);
+        expect(Buffer.compare(got.subarray(size), Buffer.from(pattern(size, 2)))).toBe(0);
+      }, 30_000);
+    }
+  }
+});
+
+describe('queued bytes that fail later', () => {
+  for (const op of ['puts', 'flush'] as const) {
+    it(`a blocking ${op} waiting for its queued bytes fails once, with the reset; close is then silent`, async () => {
+      const { port, peer } = await pausedPeer();
+      const { ch, sock } = await channelTo(port);
+      let waiting: Promise<void>;
+      if (op === 'puts') {
+        // The stream's queue is full: the blocking puts waits for its bytes to drain.
+        waiting = ch.puts(pattern(8 * 1024 * 1024, 3), { nonewline: true });
+      } else {
+        ch.configure({ blocking: false });
+        await ch.puts(pattern(8 * 1024 * 1024, 3), { nonewline: true });
+        await ch.flush();
+        ch.configure({ blocking: true });
+        // Nothing buffered in the channel; the flush waits for the stream's queue.
+        waiting = ch.flush();
+      }
+      const outcome = waiting.then(
+        () => 'resolved',
+        (e: { message: string }) => e.message,
+      );
+      // The peer resets with our bytes unread once the kernel buffers are full (our queue waits).
+      await waitFor('our queued bytes', port, (ss) => /ESTAB\s+[1-9]/.test(ss));
+      (await peer).resetAndDestroy();
+      expect(await outcome).toBe(`error ${op === 'puts' ? 'writing' : 'flushing'} "${ch.name}": connection reset by peer`);
+      await new Promise((resolve) => (sock.destroyed ? resolve(undefined) : sock.once('close', resolve)));
+      await expect(ch.flush()).resolves.toBeUndefined();
+      await expect(ch.close()).resolves.toBeUndefined();
+    }, 30_000);
+  }
+
+  it('nonblocking: the background failure is reported once, by the next puts; later writes say broken pipe; close is silent', async () => {
+    const { port, peer } = await pausedPeer();
+    const { ch, sock } = await channelTo(port);
+    ch.configure({ blocking: false, buffering: 'line' });
+    await ch.puts(pattern(8 * 1024 * 1024, 4), { nonewline: true });
+    await ch.flush();
+    expect(ch.pending('output')).toBeGreaterThan(0);
+    await waitFor('our queued bytes', port, (ss) => /ESTAB\s+[1-9]/.test(ss));
+    const closed = new Promise((resolve) => sock.once('close', resolve));
+    (await peer).resetAndDestroy();
+    await closed;
+    await expect(ch.puts('x')).rejects.toThrow(`error writing "${ch.name}": connection reset by peer`);
+    await expect(ch.puts('y')).rejects.toThrow(`error writing "${ch.name}": broken pipe`);
+    await expect(ch.flush()).resolves.toBeUndefined();
+    await expect(ch.close()).resolves.toBeUndefined();
+  }, 30_000);
+
+  it('nonblocking: with nothing written after the failure, close reports it, once', async () => {
+    const { port, peer } = await pausedPeer();
+    const { ch, sock } = await channelTo(port);
+    ch.configure({ blocking: false });
+    await ch.puts(pattern(8 * 1024 * 1024, 5), { nonewline: true });
+    await ch.flush();
+    await waitFor('our queued bytes', port, (ss) => /ESTAB\s+[1-9]/.test(ss));
+    const closed = new Promise((resolve) => sock.once('close', resolve));
+    (await peer).resetAndDestroy();
+    await closed;
+    await expect(ch.close()).rejects.toThrow(/^connection reset by peer$/);
+    await expect(ch.close()).resolves.toBeUndefined();
+  }, 30_000);
 });
