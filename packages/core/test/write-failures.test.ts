@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { runCommand, runTclClient } from '@sockchan/test-support';
+import { runTclClient, waitForTcpState } from '@sockchan/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../src/index.js';
 import type { Buffering } from '../src/index.js';
@@ -19,18 +19,9 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-/** The TCP sockets of `port` as `ss` lists them (state and queues). */
-async function sockets(port: number): Promise<string> {
-  const r = await runCommand('ss', ['-Htn', `( sport = :${port} or dport = :${port} )`]);
-  return r.stdout.trim();
-}
-
-/** Polls `ss` until `cond` holds: bounded (at most 1000 looks), never a fixed sleep. */
-async function waitFor(what: string, port: number, cond: (ss: string) => boolean): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond(await sockets(port))) return;
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Waits for kernel TCP state through `ss` (bounded looks, see waitForTcpState). */
+function waitFor(what: string, port: number, cond: (ss: string) => boolean): Promise<void> {
+  return waitForTcpState(port, what, cond);
 }
 
 type Kind = 'fin' | 'rst';
@@ -204,10 +195,11 @@ describe('queued bytes that fail later', () => {
     }, 30_000);
   }
 
-  it('nonblocking: the background failure is reported once, by the next puts; later writes say broken pipe; close is silent', async () => {
+  /** A nonblocking channel with 8 MiB queued behind a peer that reads nothing, after the peer's reset reached it. */
+  async function failedInBackground(buffering: Buffering): Promise<Channel> {
     const { port, peer } = await pausedPeer();
     const { ch, sock } = await channelTo(port);
-    ch.configure({ blocking: false, buffering: 'line' });
+    ch.configure({ blocking: false, buffering });
     await ch.puts(pattern(8 * 1024 * 1024, 4), { nonewline: true });
     await ch.flush();
     expect(ch.pending('output')).toBeGreaterThan(0);
@@ -215,6 +207,11 @@ describe('queued bytes that fail later', () => {
     const closed = new Promise((resolve) => sock.once('close', resolve));
     (await peer).resetAndDestroy();
     await closed;
+    return ch;
+  }
+
+  it('nonblocking: the background failure is reported once, by the next puts; later writes say broken pipe; close is silent', async () => {
+    const ch = await failedInBackground('line');
     await expect(ch.puts('x')).rejects.toThrow(`error writing "${ch.name}": connection reset by peer`);
     await expect(ch.puts('y')).rejects.toThrow(`error writing "${ch.name}": broken pipe`);
     await expect(ch.flush()).resolves.toBeUndefined();
@@ -222,15 +219,7 @@ describe('queued bytes that fail later', () => {
   }, 30_000);
 
   it('nonblocking: with nothing written after the failure, close reports it, once', async () => {
-    const { port, peer } = await pausedPeer();
-    const { ch, sock } = await channelTo(port);
-    ch.configure({ blocking: false });
-    await ch.puts(pattern(8 * 1024 * 1024, 5), { nonewline: true });
-    await ch.flush();
-    await waitFor('our queued bytes', port, (ss) => /ESTAB\s+[1-9]/.test(ss));
-    const closed = new Promise((resolve) => sock.once('close', resolve));
-    (await peer).resetAndDestroy();
-    await closed;
+    const ch = await failedInBackground('full');
     await expect(ch.close()).rejects.toThrow(/^connection reset by peer$/);
     await expect(ch.close()).resolves.toBeUndefined();
   }, 30_000);
