@@ -404,6 +404,18 @@ export class Channel {
     throw badOptionError(name, this.setOptionNames());
   }
 
+  /**
+   * For subclasses (`configure('error')`): takes the write failure no call has reported yet (a
+   * nonblocking channel's background write), as its errno text (`connection reset by peer`), or
+   * `''`. Taken here, no later operation reports it again.
+   */
+  protected takeUnreportedWriteError(): string {
+    const e = this.writeError;
+    if (e === undefined) return '';
+    this.writeError = undefined;
+    return e.errorCode[2] ?? e.message;
+  }
+
   /** For subclasses: the output translation `auto` stands for (`crlf` on sockets, as in Tcl). */
   protected set autoOutputTranslation(t: OutputTranslation) {
     this.outTranslationDefault = t;
