@@ -247,6 +247,8 @@ export class Channel {
   /** A write failure not yet reported to the caller (Tcl's "unreported error"). */
   private writeError: SockchanError | undefined;
   private writeErrorSticky: SockchanError | undefined;
+  /** The stream error a call already reported as its own (its 'error' event must not report it again). */
+  private reportedStreamError: unknown;
 
   private readableHandler: ChannelEventHandler | null = null;
   private writableHandler: ChannelEventHandler | null = null;
@@ -400,6 +402,18 @@ export class Channel {
   /** For subclasses: sets a settable driver option. */
   protected setDriverOption(name: string, _value: unknown): void {
     throw badOptionError(name, this.setOptionNames());
+  }
+
+  /**
+   * For subclasses (`configure('error')`): takes the write failure no call has reported yet (a
+   * nonblocking channel's background write), as its errno text (`connection reset by peer`), or
+   * `''`. Taken here, no later operation reports it again.
+   */
+  protected takeUnreportedWriteError(): string {
+    const e = this.writeError;
+    if (e === undefined) return '';
+    this.writeError = undefined;
+    return e.errorCode[2] ?? e.message;
   }
 
   /** For subclasses: the output translation `auto` stands for (`crlf` on sockets, as in Tcl). */
@@ -731,13 +745,21 @@ export class Channel {
 
   /** @internal A stream error. */
   onError(err: unknown): void {
+    if (err === this.reportedStreamError) {
+      // A call already reported this failure (a write that failed at once): not a second time.
+      this.writeErrorSticky ??= posixError('', 'EPIPE');
+      this.failOutputWaiters();
+      this.onEnd();
+      return;
+    }
     const code = errnoCodeOf(err) ?? 'EIO';
     if (code === 'ECONNRESET' && !this.streamEnded) {
-      // Tcl maps a reset on input to EOF; a write after it fails with the write error below.
-      this.writeErrorSticky ??= posixError('', 'EPIPE', err);
+      // Tcl maps a reset on input to EOF; a write after it fails with the kernel's errno:
+      // `connection reset by peer` once, `broken pipe` afterwards (see reportSticky).
+      this.writeErrorSticky ??= posixError('', 'ECONNRESET', err);
       // Only bytes still queued were lost: then close() (or the next write) reports it. With
       // nothing queued, close() is silent, as Tcl's is after a reset read as EOF.
-      if ((this.stream?.writableLength ?? 0) > 0 || (this.outputBuffer?.bytes ?? 0) > 0) this.writeError ??= this.writeErrorSticky;
+      if ((this.stream?.writableLength ?? 0) > 0 || (this.outputBuffer?.bytes ?? 0) > 0) this.writeError ??= this.reportSticky();
       this.onEnd();
       this.failOutputWaiters();
       return;
@@ -784,7 +806,7 @@ export class Channel {
     // Runs on every close: build the error only when someone waits for it (it carries a stack).
     if (waiters === undefined) return;
     this.drainWaiters = undefined;
-    const err = this.writeErrorSticky ?? posixError('', 'EPIPE');
+    const err = this.writeError ?? this.reportSticky();
     for (const w of waiters) w.reject(err);
   }
 
@@ -850,17 +872,37 @@ export class Channel {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new SockchanError('puts: data must be a string or a Uint8Array', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
     }
-    const out = this.output.write(data, newline);
+    const output = this.output;
+    const out = output.write(data, newline);
+    if (!output.lends) {
+      this.writeOut(out, undefined);
+      return;
+    }
+    // The output buffer holds views of the caller's bytes: what is not sent now is copied.
+    try {
+      this.writeOut(out, data as Uint8Array);
+    } finally {
+      output.own();
+    }
+  }
+
+  /** The sending part of {@link write}: `lent` is the caller's array when `out` may be a view of it. */
+  private writeOut(out: Buffer | undefined, lent: Uint8Array | undefined): void {
     if (out !== undefined) {
-      const err = this.takeWriteError('writing');
+      let err = this.takeWriteError('writing');
       if (err !== undefined) throw err;
-      this.send(out);
+      this.send(out, lent !== undefined && out.buffer === lent.buffer);
+      // The bytes failed at once (Node's synchronous try-write): this puts reports it.
+      if (this.writeError !== undefined) {
+        err = this.takeWriteError('writing');
+        if (err !== undefined) throw err;
+      }
     } else if (this.output.hasFullBuffer) {
       const err = this.takeWriteError('writing');
       if (err !== undefined) throw err;
       if (this.output.bytes >= FULL_BATCH_LIMIT) {
         // Enough for one big write now (and a bound on what a promise chain can pile up).
-        this.sendFull();
+        this.sendFull(lent);
       } else if (!this.fullScheduled) {
         this.fullScheduled = true;
         process.nextTick(sendFullBuffers, this);
@@ -876,11 +918,18 @@ export class Channel {
     const bad = this.checkWrite();
     if (bad !== undefined) return Promise.reject(bad);
     if (this.conn === Conn.Failed) return Promise.reject(this.ioError('flushing', this.connectError as SockchanError));
-    const err = this.takeWriteError('flushing');
-    if (err !== undefined) return Promise.reject(err);
     const out = this.stringWrites ? (this.output.takeLatin1Text() ?? this.output.takeAll()) : this.output.takeAll();
+    // A failure waiting to be reported, or bytes for a dead stream: this flush fails and its
+    // bytes are dropped (Tcl's flush discards them too; a later close is then silent).
+    const err = this.writeError !== undefined || out !== undefined ? this.takeWriteError('flushing') : undefined;
+    if (err !== undefined) return Promise.reject(err);
     if (!this.blockingMode) {
-      if (out !== undefined) this.send(out);
+      if (out !== undefined) {
+        this.send(out);
+        // Failed at once: this flush reports it (Tcl's nonblocking flush does too).
+        const now = this.writeError !== undefined ? this.takeWriteError('flushing') : undefined;
+        if (now !== undefined) return Promise.reject(now);
+      }
       return RESOLVED;
     }
     if (this.conn === Conn.Connecting) {
@@ -895,40 +944,87 @@ export class Channel {
     // The sticky error is looked at first: without one there is nothing to report, and the
     // stream's getters are not read on every buffered write.
     const sticky = this.writeErrorSticky;
-    const e = this.writeError ?? (sticky !== undefined && this.stream?.destroyed === true && this.stream.writable === false ? sticky : undefined);
-    if (e === undefined) return undefined;
+    // `writable` is false once the stream failed, also before Node destroys it (next tick).
+    if (this.writeError === undefined && (sticky === undefined || this.stream === undefined || this.stream.writable)) return undefined;
+    const e = this.writeError ?? this.reportSticky();
     this.writeError = undefined;
     return this.ioError(op, e);
+  }
+
+  /**
+   * The error for bytes written after the stream died: the kernel's errno the first time (a reset
+   * gives `connection reset by peer`, unless the reader already took the reset as EOF), then
+   * `broken pipe`, as Tcl's write(2) calls report.
+   */
+  private reportSticky(): SockchanError {
+    const sticky = this.writeErrorSticky;
+    if (sticky === undefined) return posixError('', 'EPIPE');
+    if (sticky.code !== 'EPIPE') {
+      this.writeErrorSticky = posixError('', 'EPIPE');
+      // Tcl's read consumed the reset as EOF: its later writes fail with EPIPE.
+      if (sticky.code === 'ECONNRESET' && this.inputBuffer?.eof === true) return this.writeErrorSticky;
+    }
+    return sticky;
+  }
+
+  /**
+   * After a write to the stream: when Node's try-write failed at once, the stream is errored
+   * (its 'error' event comes on the next tick). The failure becomes this call's `writeError`,
+   * reported by the caller, and is marked so that the 'error' event does not report it again.
+   */
+  private noteFailedWrite(s: Duplex): void {
+    const err = s.errored;
+    if (err === null || err === this.reportedStreamError) return;
+    this.reportedStreamError = err;
+    this.writeError = this.claimFailure(err);
+  }
+
+  /** A write failure `err` of the stream, reported now: the kernel's errno once, then EPIPE. */
+  private claimFailure(err: unknown): SockchanError {
+    const code = errnoCodeOf(err);
+    if (code === undefined) return this.reportSticky();
+    if (this.writeErrorSticky?.code !== 'EPIPE') this.writeErrorSticky = posixError('', 'EPIPE');
+    return posixError('', code, err);
   }
 
   /**
    * Hands bytes to the stream (or queues them while connecting). A string is `latin1` text (one
    * byte per character, from {@link OutputBuffer.takeLatin1Text}), given only to a `net.Socket`.
    */
-  private send(buf: Buffer | string): void {
+  private send(buf: Buffer | string, borrowed = false): void {
     const s = this.stream;
     if (s === undefined) {
       if (this.conn === Conn.Connecting) {
-        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : buf;
+        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : borrowed ? Buffer.from(buf) : buf;
         (this.preconnect ??= []).push(b);
         this.preconnectBytes += b.length;
       }
       return;
     }
-    if (s.destroyed || s.writableEnded) {
-      this.writeErrorSticky ??= posixError('', 'EPIPE');
-      this.writeError ??= this.writeErrorSticky;
+    // Not writable: destroyed, ended, or failed (errored, destroyed on the next tick).
+    if (!s.writable) {
+      this.writeError ??= this.reportSticky();
       return;
     }
     if (typeof buf === 'string') writeLatin1(s, buf);
+    else if (borrowed) writeCopy(s, buf, this.stringWrites);
     else s.write(buf);
+    // Written through or queued: nothing failed (one field read on the success path).
+    if (s.writableLength === 0) this.noteFailedWrite(s);
   }
 
-  /** Sends the whole buffers waiting, as a string where {@link stringWrites} allows. */
-  private sendFull(): void {
+  /**
+   * Sends the whole buffers waiting, as a string where {@link stringWrites} allows. `lent`: the
+   * caller's array of the write in progress (a whole buffer may be a view of it).
+   */
+  private sendFull(lent?: Uint8Array): void {
     const text = this.stringWrites ? this.output.takeFullLatin1Text() : undefined;
-    const full = text ?? this.output.takeFull();
-    if (full !== undefined) this.send(full);
+    if (text !== undefined) {
+      this.send(text);
+      return;
+    }
+    const full = this.output.takeFull();
+    if (full !== undefined) this.send(full, lent !== undefined && full.buffer === lent.buffer);
   }
 
   /**
@@ -946,16 +1042,26 @@ export class Channel {
     const s = this.stream;
     if (s === undefined) return RESOLVED;
     if (out === undefined && s.writableLength === 0) return RESOLVED;
-    if (s.destroyed || s.writableEnded) {
-      const e = this.writeErrorSticky ?? posixError('', 'EPIPE');
+    if (!s.writable) {
+      // Only the stream's queue is left: its failure, if any, is reported once (by writeError).
+      if (out === undefined && this.writeError === undefined) return RESOLVED;
+      const e = this.writeError ?? this.reportSticky();
       this.writeError = undefined;
       return Promise.reject(this.ioError(op, e));
     }
     if (out !== undefined) {
       if (typeof out === 'string') writeLatin1(s, out);
       else s.write(out);
-      // Written through to the kernel at once (the usual case on a socket): nothing to wait for.
-      if (s.writableLength === 0 && !s.destroyed) return RESOLVED;
+      if (s.writableLength === 0) {
+        // Written through to the kernel at once (the usual case on a socket): nothing to wait
+        // for. Or Node's try-write failed at once: the stream is errored (not yet destroyed,
+        // its 'error' event is on the next tick), and this call reports it.
+        this.noteFailedWrite(s);
+        const failed = this.writeError;
+        if (failed === undefined) return RESOLVED;
+        this.writeError = undefined;
+        return Promise.reject(this.ioError(op, failed));
+      }
     }
     return new Promise<void>((resolve, reject) => {
       s.write(EMPTY, (err) => {
@@ -963,7 +1069,13 @@ export class Channel {
           resolve();
           return;
         }
-        const e = this.writeErrorSticky ?? posixError('', errnoCodeOf(err) ?? 'EPIPE', err);
+        // The queued bytes failed: this call reports the stream's error, and only this call.
+        const streamErr = s.errored ?? err;
+        let e: SockchanError;
+        if (streamErr !== this.reportedStreamError) {
+          this.reportedStreamError = streamErr;
+          e = this.claimFailure(streamErr);
+        } else e = this.reportSticky();
         this.writeError = undefined;
         reject(this.ioError(op, e));
       });
@@ -1528,6 +1640,21 @@ const SCRATCH_LIMIT = 256 * 1024;
  */
 let scratch: Buffer | undefined;
 
+/** The scratch buffer, at least `n` bytes, taken out of reuse until {@link writeScratch} gives it back. */
+function takeScratch(n: number): Buffer {
+  let buf = scratch;
+  scratch = undefined;
+  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
+  return buf;
+}
+
+/** Writes the first `n` bytes of a scratch buffer; it is reused only if the socket kept nothing. */
+function writeScratch(s: Duplex, buf: Buffer, n: number): void {
+  s.write(buf.subarray(0, n));
+  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
+  if (s.writableLength === 0) scratch = buf;
+}
+
 /** Writes `latin1` text (one byte per character) to a `net.Socket`. */
 function writeLatin1(s: Duplex, text: string): void {
   const n = text.length;
@@ -1535,13 +1662,25 @@ function writeLatin1(s: Duplex, text: string): void {
     s.write(text, 'latin1');
     return;
   }
-  let buf = scratch;
-  scratch = undefined;
-  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
+  const buf = takeScratch(n);
   buf.write(text, 0, n, 'latin1');
-  s.write(buf.subarray(0, n));
-  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
-  if (s.writableLength === 0) scratch = buf;
+  writeScratch(s, buf, n);
+}
+
+/**
+ * Writes a copy of the caller's bytes (a stream may keep what it is given until the write is
+ * done; Tcl sends the bytes as they were at the call). To a `net.Socket`, through the scratch
+ * buffer: a copy into memory that stays mapped, no allocation when the kernel takes it at once.
+ */
+function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
+  const n = bytes.length;
+  if (!socket || n > SCRATCH_LIMIT) {
+    s.write(Buffer.from(bytes));
+    return;
+  }
+  const buf = takeScratch(n);
+  bytes.copy(buf, 0);
+  writeScratch(s, buf, n);
 }
 
 function settleAll(waiters: Waiter[] | undefined): void {

@@ -35,6 +35,8 @@ const CR_TEXT = '\r';
 export class OutputBuffer {
   /** Encoded pieces, in order, before `text`. */
   private chunks: Buffer[] = [];
+  /** The caller's array of the last byte write, while chunks may still be views of it. */
+  private lent: Uint8Array | undefined;
   private chunkBytes = 0;
   /**
    * Translated text not encoded yet (only text a fast path encodes exactly); it follows `chunks`.
@@ -93,7 +95,9 @@ export class OutputBuffer {
   }
 
   /**
-   * Adds a write (`puts`): text is translated and encoded, bytes are taken as they are; `newline`
+   * Adds a write (`puts`): text is translated and encoded, bytes are taken as they are, as a view
+   * of the caller's array until {@link own} (the caller sends what it can first: no copy of
+   * bytes that leave at once); `newline`
    * appends the translated end of line. Returns everything buffered when the buffering mode sends
    * at once (`none`, or `line` and the write has a newline); otherwise `undefined`: whole buffers
    * are then taken with {@link takeFull}.
@@ -111,11 +115,35 @@ export class OutputBuffer {
       }
     } else {
       if (!hasLf && this.buffering === 'line' && data.indexOf(10) >= 0) hasLf = true;
-      if (data.length > 0) this.addBytes(asBuffer(data));
+      if (data.length > 0) {
+        // Kept as a view for now: the caller gives what this call does not send to `own()`.
+        this.addBytes(asBuffer(data));
+        this.lent = data;
+      }
     }
     if (newline) this.addEol();
     if (this.buffering === 'none' || (this.buffering === 'line' && hasLf)) return this.takeAll();
     return undefined;
+  }
+
+  /** True while a chunk may be a view of the caller's bytes (call {@link own} before returning to it). */
+  get lends(): boolean {
+    return this.lent !== undefined;
+  }
+
+  /**
+   * Copies what is still buffered of the caller's bytes (see {@link write}): Tcl sends the bytes
+   * as they were at the call, whatever the caller does with its array afterwards.
+   */
+  own(): void {
+    const lent = this.lent;
+    if (lent === undefined) return;
+    this.lent = undefined;
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i] as Buffer;
+      if (c.buffer === lent.buffer) chunks[i] = Buffer.from(c);
+    }
   }
 
   /** True when at least one whole buffer is waiting. */

@@ -344,7 +344,10 @@ export class SocketChannel extends Channel {
 
   /** Tcl's full listing (`chan configure ch`): generic options, then `peername sockname`. */
   override configure(): SocketChannelOptions & Record<string, unknown>;
-  /** `error`: the async connect's failure text, `''` when none; reading it clears it (SO_ERROR). */
+  /**
+   * `error`: the async connect's failure text, or else a background write failure no call reported
+   * yet (nonblocking mode); `''` when none. Reading it clears it (Tcl's SO_ERROR).
+   */
   override configure(name: 'error' | '-error'): string;
   /** `connecting`: true while an async connect runs; `keepalive`, `nodelay`: Tcl 9's socket options. */
   override configure(name: 'connecting' | '-connecting' | 'keepalive' | '-keepalive' | 'nodelay' | '-nodelay'): boolean;
@@ -405,7 +408,8 @@ export class SocketChannel extends Channel {
       case 'error': {
         const text = this.#error;
         this.#error = '';
-        return text;
+        // A background write failure not reported yet is reported here, once (as Tcl's -error).
+        return text !== '' ? text : this.takeUnreportedWriteError();
       }
       case 'peername':
         if (this.#state === State.Failed) throw posixError("can't get peername: ", 'ENOTCONN');

@@ -7,6 +7,7 @@
  * - `tclsh` 8.6 as a real peer ({@link startTclServer}, {@link runTclClient}, ready-made echo,
  *   sink and source servers).
  * - Network namespaces with nftables SYN-drop rules ({@link createNetns}, {@link Netns}).
+ * - Kernel TCP state, waited for through `ss` ({@link waitForTcpState}).
  * - Name isolation checks ({@link assertTestNames}, {@link withTestNamesPath}).
  *
  * @packageDocumentation
@@ -64,6 +65,7 @@ export {
   type TclReadyServerOptions,
   type TclRunOptions,
 } from './tcl.js';
+export { tcpSocketsOf, waitForTcpState } from './ss.js';
 export {
   NETNS_PREFIX,
   NFT_TABLE,
