@@ -48,18 +48,15 @@ function v2(verCmd: number, fam: number, block: readonly number[]): Buffer {
   return Buffer.from([...V2SIG, verCmd, fam, block.length >> 8, block.length & 0xff, ...block]);
 }
 
+/** The header a TCP-over-IPv4 PROXY command without TLVs parses to. */
+function tcp4Header(version: 1 | 2, [sa, sp]: [string, number], [da, dp]: [string, number]): ProxyHeader {
+  return { version, command: 'proxy', family: 'inet', transport: 'stream', source: { address: sa, port: sp }, destination: { address: da, port: dp }, tlvs: [] };
+}
+
 describe('PROXY v1', () => {
   it('parses the specification example and leaves the request after it', () => {
     const r = done(parseProxyHeader(ascii('PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n')));
-    expect(r.header).toEqual({
-      version: 1,
-      command: 'proxy',
-      family: 'inet',
-      transport: 'stream',
-      source: { address: '192.168.0.1', port: 56324 },
-      destination: { address: '192.168.0.11', port: 443 },
-      tlvs: [],
-    });
+    expect(r.header).toEqual(tcp4Header(1, ['192.168.0.1', 56324], ['192.168.0.11', 443]));
     expect(r.consumed).toBe(47);
     expect(Buffer.from(r.rest).toString('latin1')).toBe('GET / HTTP/1.1\r\n');
   });
@@ -136,15 +133,7 @@ describe('PROXY v2', () => {
   it('parses TCP over IPv4 and keeps the bytes after it', () => {
     const bytes = Buffer.concat([v2(0x21, 0x11, inet), ascii('hello')]);
     const r = done(parseProxyHeader(bytes));
-    expect(r.header).toEqual({
-      version: 2,
-      command: 'proxy',
-      family: 'inet',
-      transport: 'stream',
-      source: { address: '192.0.2.1', port: 50000 },
-      destination: { address: '198.51.100.7', port: 443 },
-      tlvs: [],
-    });
+    expect(r.header).toEqual(tcp4Header(2, ['192.0.2.1', 50000], ['198.51.100.7', 443]));
     expect(r.consumed).toBe(28);
     expect(Buffer.from(r.rest).toString()).toBe('hello');
   });
