@@ -71,8 +71,6 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
   readonly timeout: number;
   readonly done: ProxyHeaderCallback;
-  /** `from 127.0.0.1 port 5000` for messages, taken before the socket can lose its handle. */
-  readonly peer: string;
 }
 
 const kPending = Symbol('sockchan.proxyHeader');
@@ -98,12 +96,12 @@ type PendingSocket = Socket & { [kPending]?: Pending | undefined };
  */
 export function readProxyHeader(socket: Socket, timeoutMs: number, done: ProxyHeaderCallback): void {
   const s = socket as PendingSocket;
-  const address = s.remoteAddress;
-  const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${s.remotePort ?? 0}`;
+  // Asked now (one getpeername, which Node caches): messages name the peer after the socket is gone.
+  void s.remoteAddress;
   // The global setTimeout, so that tests can drive it with a virtual clock.
   const timer = setTimeout(onTimeout, timeoutMs, s);
   timer.unref();
-  s[kPending] = { parser: new ProxyHeaderParser(), timer, timeout: timeoutMs, done, peer };
+  s[kPending] = { parser: new ProxyHeaderParser(), timer, timeout: timeoutMs, done };
   s.on('readable', onReadable);
   s.on('end', onEnd);
   s.on('error', onError);
@@ -122,13 +120,15 @@ function detach(s: PendingSocket): Pending | undefined {
   return p;
 }
 
-function failWith(s: PendingSocket, make: (p: Pending) => SockchanError): void {
+function failWith(s: PendingSocket, make: (p: Pending, peer: string) => SockchanError): void {
   const p = detach(s);
   if (p === undefined) return;
+  const address = s.remoteAddress;
+  const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${s.remotePort ?? 0}`;
   // A late 'error' from the destroyed socket must not go unhandled.
   s.on('error', ignore);
   s.destroy();
-  p.done(make(p), undefined, s);
+  p.done(make(p, peer), undefined, s);
 }
 
 function ignore(): void {
@@ -147,7 +147,7 @@ function onReadable(this: PendingSocket): void {
     const result = p.parser.push(chunk);
     if (result.status === 'more') continue;
     if (result.status === 'error') {
-      failWith(this, (q) => proxyError(`bad PROXY protocol header${q.peer}: ${result.reason}`));
+      failWith(this, (_p, peer) => proxyError(`bad PROXY protocol header${peer}: ${result.reason}`));
       return;
     }
     detach(this);
@@ -159,26 +159,26 @@ function onReadable(this: PendingSocket): void {
 }
 
 function onEnd(this: PendingSocket): void {
-  failWith(this, (p) =>
+  failWith(this, (p, peer) =>
     proxyError(
       p.parser.received === 0
-        ? `no PROXY protocol header${p.peer}: the connection was closed before sending one`
-        : `incomplete PROXY protocol header${p.peer}: the connection was closed after ${p.parser.received} bytes`,
+        ? `no PROXY protocol header${peer}: the connection was closed before sending one`
+        : `incomplete PROXY protocol header${peer}: the connection was closed after ${p.parser.received} bytes`,
     ),
   );
 }
 
 function onError(this: PendingSocket, err: Error): void {
-  failWith(this, (p) => toSockchanError(`couldn't read PROXY protocol header${p.peer}: `, err));
+  failWith(this, (_p, peer) => toSockchanError(`couldn't read PROXY protocol header${peer}: `, err));
 }
 
 function onClose(this: PendingSocket): void {
-  failWith(this, (p) => proxyError(`no PROXY protocol header${p.peer}: the connection was closed`));
+  failWith(this, (_p, peer) => proxyError(`no PROXY protocol header${peer}: the connection was closed`));
 }
 
 function onTimeout(s: PendingSocket): void {
-  failWith(s, (p) =>
-    new SockchanError(`no complete PROXY protocol header${p.peer} within ${p.timeout} ms (${p.parser.received} bytes received)`, {
+  failWith(s, (p, peer) =>
+    new SockchanError(`no complete PROXY protocol header${peer} within ${p.timeout} ms (${p.parser.received} bytes received)`, {
       code: 'ERR_SOCKCHAN_TIMEOUT',
       errorCode: ['NONE'],
     }),
