@@ -15,6 +15,7 @@ export type SockchanErrorCode =
   | 'ERR_SOCKCHAN_RESOLVE' // name resolution (gai) failures
   | 'ERR_SOCKCHAN_LIMIT' // an input limit was exceeded
   | 'ERR_SOCKCHAN_TIMEOUT'
+  | 'ERR_SOCKCHAN_PROXY' // a bad or missing PROXY protocol header
   | 'ERR_SOCKCHAN_ABORTED'
   | 'ERR_SOCKCHAN_INTERNAL' // Node broke an assumption sockchan relies on (a bug to report)
   | (string & {}); // errno names such as 'ECONNREFUSED'

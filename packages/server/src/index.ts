@@ -14,3 +14,10 @@ export type {
   AddressResolver,
   ReverseResolver,
 } from './options.js';
+export { DEFAULT_PROXY_HEADER_TIMEOUT, readProxyHeader } from './proxy-connection.js';
+export type { ProxyProtocolOptions, ProxyHeaderCallback } from './proxy-connection.js';
+export { ProxyHeaderParser, parseProxyHeader, crc32c, PROXY_V1_MAX_LENGTH } from './proxy-protocol.js';
+export type { ProxyHeader, ProxyAddress, ProxyTlv, ProxySslInfo, ProxyParseResult } from './proxy-protocol.js';
+export { addressMatcher } from './address-match.js';
+export { encodeProxyHeader } from './proxy-encode.js';
+export type { ProxyHeaderInit } from './proxy-encode.js';

@@ -7,6 +7,9 @@ import { BindFailure, bindAll } from './bind.js';
 import type { BindOne, BoundSocket } from './bind.js';
 import { checkOptions, nodeHasReusePort } from './options.js';
 import type { CheckedOptions, ListenOptions, ReverseResolver } from './options.js';
+import { readProxyHeader } from './proxy-connection.js';
+import type { ProxyHeaderCallback } from './proxy-connection.js';
+import type { ProxyHeader } from './proxy-protocol.js';
 
 const OPEN_FAILED = "couldn't open socket: ";
 
@@ -117,6 +120,7 @@ class ListenerImpl implements Listener {
   readonly #onError: CheckedOptions['onError'];
   readonly #onDrop: CheckedOptions['onDrop'];
   readonly #maxConnections: number;
+  readonly #proxy: CheckedOptions['proxyProtocol'];
   #open = 0;
 
   /** The one 'connection' handler of all this listener's servers (no closure per connection). */
@@ -139,9 +143,34 @@ class ListenerImpl implements Listener {
     // IPv6 listeners are v6-only, so a mapped address shows up only with a shared cluster
     // handle or an unusual stack; check cheaply before normalising.
     if (address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
+    const proxy = this.#proxy;
+    if (proxy !== undefined && proxy.expects(address)) {
+      readProxyHeader(socket, proxy.timeout, this.#proxied);
+      return;
+    }
+    this.#hand(socket, address, port, undefined);
+  };
+
+  /** The header of a connection from a listed proxy was read (or failed: reported, socket gone). */
+  readonly #proxied: ProxyHeaderCallback = (err, header, socket) => {
+    if (err !== undefined || header === undefined) {
+      this.#report(err, socket);
+      return;
+    }
+    const source = header.source;
+    if (source !== undefined) {
+      this.#hand(socket, displayAddress(source.address), source.port, header);
+      return;
+    }
+    // LOCAL or UNKNOWN: the connection's own addresses (getpeername's answer is cached).
+    this.#hand(socket, displayAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0, header);
+  };
+
+  /** Runs the handler; a throw or a rejection destroys the socket and goes to onError. */
+  #hand(socket: Socket, address: string, port: number, proxy: ProxyHeader | undefined): void {
     let result: unknown;
     try {
-      result = this.#onConnection(socket, address, port);
+      result = proxy === undefined ? this.#onConnection(socket, address, port) : this.#onConnection(socket, address, port, proxy);
     } catch (err) {
       this.#handlerFailed(err, socket);
       return;
@@ -149,7 +178,7 @@ class ListenerImpl implements Listener {
     if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
       (result as PromiseLike<unknown>).then(undefined, (err: unknown) => this.#handlerFailed(err, socket));
     }
-  };
+  }
 
   /** Shared 'close' listener of counted sockets (one function for all of them). */
   readonly #release = (): void => {
@@ -167,6 +196,7 @@ class ListenerImpl implements Listener {
     this.#onError = cfg.onError;
     this.#onDrop = cfg.onDrop;
     this.#maxConnections = cfg.maxConnections ?? Infinity;
+    this.#proxy = cfg.proxyProtocol;
   }
 
   /**

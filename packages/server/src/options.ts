@@ -1,13 +1,21 @@
 import type { Socket } from 'node:net';
 import { SockchanError, parseTclInteger, valueText } from '@sockchan/base';
+import { checkProxyProtocol } from './proxy-connection.js';
+import type { CheckedProxyProtocol, ProxyProtocolOptions } from './proxy-connection.js';
+import type { ProxyHeader } from './proxy-protocol.js';
 
 /**
  * Called for every accepted connection with the peer's numeric address (no brackets; an
  * IPv4-mapped IPv6 address shown as IPv4) and port. The handler owns the socket. When it
  * throws, or returns a promise that rejects, the error goes to {@link ListenOptions.onError}
  * and the socket is destroyed (Tcl closes the channel of a failed accept callback).
+ *
+ * With {@link ListenOptions.proxyProtocol}, a connection from a listed proxy arrives once its
+ * header is read: `address` and `port` are then the original client's (the header's source;
+ * the connection's own for a `LOCAL` or `UNKNOWN` header), and `proxy` is the parsed header.
+ * The socket's next read starts with the bytes that followed the header.
  */
-export type ConnectionHandler = (socket: Socket, address: string, port: number) => unknown;
+export type ConnectionHandler = (socket: Socket, address: string, port: number, proxy?: ProxyHeader) => unknown;
 
 /**
  * Receives what cannot be thrown to a caller: errors of the connection handler (with the
@@ -81,6 +89,16 @@ export interface ListenOptions {
   reverseLookup?: boolean | ReverseResolver;
   /** Resolves `myaddr` names (default: the system resolver, like `getaddrinfo`). For tests. */
   resolver?: AddressResolver;
+  /**
+   * Servers behind a load balancer: connections from the listed proxies must begin with a
+   * PROXY protocol header (v1 or v2, haproxy's specification), read before `onConnection`
+   * runs, without holding up other connections. `onConnection` then gets the original
+   * client's address and port and the header. A bad header, none within `timeout` (default
+   * 10 s), or a connection closed before it, closes that connection and goes to `onError`
+   * (`ERR_SOCKCHAN_PROXY`, `ERR_SOCKCHAN_TIMEOUT`); `onConnection` never sees it. Other peers
+   * are served as plain connections. Default: none.
+   */
+  proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** SOMAXCONN on Linux since glibc 2.35 / kernel 5.4; what Tcl passes to `listen()`. */
@@ -102,6 +120,7 @@ export interface CheckedOptions {
   readonly keepAlive: boolean;
   readonly reverseLookup: boolean | ReverseResolver;
   readonly resolver: AddressResolver | undefined;
+  readonly proxyProtocol: CheckedProxyProtocol | undefined;
 }
 
 function badArgument(message: string): SockchanError {
@@ -168,6 +187,7 @@ export function checkOptions(options: ListenOptions): CheckedOptions {
     keepAlive: optionalBoolean(options.keepAlive, 'keepAlive'),
     reverseLookup: reverseLookup as boolean | ReverseResolver,
     resolver: optionalFunction<AddressResolver>(options.resolver, 'resolver'),
+    proxyProtocol: options.proxyProtocol === undefined ? undefined : checkProxyProtocol(options.proxyProtocol),
   };
 }
 

@@ -4,6 +4,7 @@ import type { AddressTriple } from '@sockchan/base';
 import { Channel, badOptionError, matchGenericOption, optionWord } from '@sockchan/core';
 import type { ChannelOptions, ChannelSettings, DriverOptionSpec } from '@sockchan/core';
 import type { Attempt } from '@sockchan/async-connect';
+import type { ProxyHeader } from '@sockchan/server';
 import { reverseName } from './reverse.js';
 
 /**
@@ -57,6 +58,12 @@ export interface SocketChannelConstructorOptions extends SocketChannelSettings {
    * `0` for no limit; default `DEFAULT_MAX_LINE` (1 MiB). A bad value throws `ERR_SOCKCHAN_BAD_VALUE`.
    */
   maxLine?: number;
+  /**
+   * The PROXY protocol header the connection began with (`socket.server` with `proxyProtocol`
+   * passes it): `peername` is then its source, the original client, and {@link SocketChannel.proxy}
+   * returns it.
+   */
+  proxy?: ProxyHeader;
 }
 
 /**
@@ -124,6 +131,7 @@ export class SocketChannel extends Channel {
   #lookups: Promise<void> | undefined;
   #attempts: readonly Attempt[] = NO_ATTEMPTS;
   #abort: AbortController | undefined;
+  #proxy: ProxyHeader | undefined;
   /** The sides closed so far (a channel with both closed is gone, as after `close()`). */
   #closedSides: 0 | 1 | 2 | 3 = 0;
 
@@ -137,6 +145,7 @@ export class SocketChannel extends Channel {
     // Settings are applied below, once this class's fields exist (core would call configure now).
     super(undefined, name === undefined ? NO_OPTIONS : { name });
     this.#reverseLookup = options.reverseLookup !== false;
+    this.#proxy = options.proxy;
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -144,7 +153,7 @@ export class SocketChannel extends Channel {
       if (maxLine !== undefined) this.maxLine = maxLine;
       // Accepted channels pass only `reverseLookup` (and `maxLine`): no copy of the options for them.
       if (hasSettings(options)) {
-        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, ...settings } = options;
+        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, proxy: _proxy, ...settings } = options;
         this.configure(settings);
       }
     } catch (err) {
@@ -191,7 +200,10 @@ export class SocketChannel extends Channel {
     // The peer's address is known already (the listener or the connect asked for it); the local
     // one costs a getsockname() and is taken when first needed (see #localEnd).
     const remoteAddress = socket.remoteAddress;
-    if (remoteAddress !== undefined) this.#peer = { address: shownAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
+    // Behind a proxy (PROXY protocol), the peer is the original client the header names.
+    const source = this.#proxy?.source;
+    if (source !== undefined) this.#peer = { address: shownAddress(source.address), port: source.port, host: undefined };
+    else if (remoteAddress !== undefined) this.#peer = { address: shownAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
     if (this.#keepalive) socket.setKeepAlive(true);
     if (this.#nodelay) socket.setNoDelay(true);
     this.attach(socket);
@@ -253,6 +265,17 @@ export class SocketChannel extends Channel {
    */
   get attempts(): readonly Attempt[] {
     return this.#attempts;
+  }
+
+  /**
+   * The PROXY protocol header this accepted connection began with (`socket.server` with
+   * `proxyProtocol`, from a listed proxy): version, command, family, `source` and `destination`
+   * (the original client and the address it connected to), and the v2 TLVs (`alpn`,
+   * `authority`, `uniqueId`, `ssl`, `netns`, `tlvs`). `undefined` for other channels.
+   * `peername` shows the header's source; `sockname` stays the socket's own end.
+   */
+  get proxy(): ProxyHeader | undefined {
+    return this.#proxy;
   }
 
   /**
@@ -443,7 +466,7 @@ function shownAddress(address: string): string {
 
 /** True when the constructor options hold channel settings (anything but `name`, `reverseLookup` and `maxLine`). */
 function hasSettings(options: SocketChannelConstructorOptions): boolean {
-  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine') return true;
+  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine' && key !== 'proxy') return true;
   return false;
 }
 

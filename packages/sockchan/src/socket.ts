@@ -4,7 +4,7 @@ import { checkConnectArguments, connect } from '@sockchan/async-connect';
 import type { ConnectOptions, HappyEyeballsTuning } from '@sockchan/async-connect';
 import { listen } from '@sockchan/server';
 import { Channel, parseMaxLine } from '@sockchan/core';
-import type { ListenOptions } from '@sockchan/server';
+import type { ListenOptions, ProxyHeader, ProxyProtocolOptions } from '@sockchan/server';
 import { ServerChannel } from './server-channel.js';
 import { SocketChannel } from './socket-channel.js';
 import type { SocketChannelConstructorOptions } from './socket-channel.js';
@@ -77,6 +77,16 @@ export interface ServerOptions {
    * integer, `0` for no limit; default `DEFAULT_MAX_LINE` (1 MiB).
    */
   maxLine?: number;
+  /**
+   * Behind a load balancer: connections from these proxies (`from`: addresses and CIDR blocks)
+   * must begin with a PROXY protocol header (v1 or v2, haproxy's specification). The callback
+   * then gets the original client's address and port, `peername` shows it, and `chan.proxy`
+   * holds the header (TLVs included). A bad header, none within `timeout` ms (default 10 000),
+   * or a connection closed first, closes that connection and goes to `onError`; the callback
+   * never sees it. A `LOCAL` header (health checks) keeps the connection's own addresses.
+   * Connections from other sources are plain ones.
+   */
+  proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** `socket.fromArgs`: Tcl's own argument syntax, for line-by-line ports of Tcl code. */
@@ -147,7 +157,18 @@ const CLIENT_OPTION_NAMES = [
   'useHistory',
 ] as const;
 
-const SERVER_OPTION_NAMES = ['backlog', 'keepalive', 'maxConnections', 'maxLine', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'] as const;
+const SERVER_OPTION_NAMES = [
+  'backlog',
+  'keepalive',
+  'maxConnections',
+  'maxLine',
+  'myaddr',
+  'nodelay',
+  'onError',
+  'proxyProtocol',
+  'reusePort',
+  'reverseLookup',
+] as const;
 
 /** A misspelt option (`myAddr`) fails as Tcl's `bad option` does, instead of being ignored. */
 function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
@@ -298,8 +319,8 @@ interface AcceptContext {
 }
 
 /** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
-function accepted(ctx: AcceptContext, s: Socket, address: string, port: number): void {
-  const chan = new SocketChannel(s, ctx.chanOptions);
+function accepted(ctx: AcceptContext, s: Socket, address: string, port: number, proxy: ProxyHeader | undefined): void {
+  const chan = new SocketChannel(s, proxy === undefined ? ctx.chanOptions : { ...ctx.chanOptions, proxy });
   let result: unknown;
   try {
     result = ctx.callback(chan, address, port);
@@ -343,8 +364,8 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
   const onError = o.onError ?? defaultOnError;
   const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay, maxLine }) };
   const listenOptions: ListenOptions = {
-    onConnection: (s, address, clientPort) => accepted(ctx, s, address, clientPort),
-    // Errors of accept() itself (no channel): the same handler.
+    onConnection: (s, address, clientPort, proxy) => accepted(ctx, s, address, clientPort, proxy),
+    // Errors of accept() itself and failed PROXY headers (no channel): the same handler.
     onError: (err) => onError(err),
     reverseLookup,
     allowHalfOpen: true,
@@ -353,6 +374,8 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
   if (o.backlog !== undefined) listenOptions.backlog = o.backlog;
   if (o.maxConnections !== undefined) listenOptions.maxConnections = o.maxConnections;
   if (reusePort !== undefined) listenOptions.reusePort = reusePort;
+  // Checked by listen() (`from` entries, `timeout`), with messages that name the bad value.
+  if (o.proxyProtocol !== undefined) listenOptions.proxyProtocol = o.proxyProtocol;
   const listener = await listen(port, listenOptions);
   return ServerChannel._create(listener);
 }

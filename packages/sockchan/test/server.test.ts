@@ -239,7 +239,7 @@ describe('socket.server: accepting', () => {
     const [addr, host] = chan.configure('peername') as [string, string, number];
     expect(host).toBe(addr);
     await expect(socket.server(() => undefined, 0, { myAddr: 'x' } as unknown as Parameters<typeof socket.server>[2])).rejects.toThrow(
-      'bad option "myAddr": must be backlog, keepalive, maxConnections, maxLine, myaddr, nodelay, onError, reusePort, or reverseLookup',
+      'bad option "myAddr": must be backlog, keepalive, maxConnections, maxLine, myaddr, nodelay, onError, proxyProtocol, reusePort, or reverseLookup',
     );
   });
 

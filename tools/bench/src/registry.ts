@@ -43,6 +43,13 @@ export const rows: readonly RowSpec[] = [
   { workload: 'accept', impl: 'tclsh', server: tclRow('tcl-accept') },
   { workload: 'accept', impl: '@sockchan/server', server: nodeRow('listener-accept') },
   { workload: 'accept', impl: 'sockchan', server: nodeRow('sockchan-accept') },
+  // Behind a load balancer: every connection sends a PROXY v2 header first (target: >= 0.9x sockchan).
+  {
+    workload: 'accept',
+    impl: 'sockchan PROXY v2',
+    server: nodeRow('sockchan-accept-proxy'),
+    client: { ...nodeRow('load-accept'), env: { SOCKCHAN_BENCH_PROXY: 'v2' } },
+  },
   { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle') },
   { workload: 'idle', impl: 'tclsh', server: tclRow('tcl-idle') },
   { workload: 'idle', impl: '@sockchan/server', server: nodeRow('listener-idle') },

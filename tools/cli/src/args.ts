@@ -1,4 +1,4 @@
-import { SockchanError, formatChoices, parseSocketArgs, SOCKET_WRONG_ARGS } from 'sockchan';
+import { SockchanError, addressMatcher, formatChoices, parseSocketArgs, SOCKET_WRONG_ARGS } from 'sockchan';
 import { parseBuffering, parseTranslationWord, resolveEncodingName, splitTranslationValue } from 'sockchan';
 import type { Buffering, Translation } from 'sockchan';
 
@@ -53,6 +53,8 @@ export interface ServerCommand extends ChannelFlags {
   readonly port: number;
   /** `-myaddr`. */
   readonly myaddr?: string;
+  /** `-proxy-from a,b/n,...`: the proxies whose connections begin with a PROXY protocol header. */
+  readonly proxyFrom?: readonly string[];
 }
 
 /** `sockchan --help`. */
@@ -73,7 +75,9 @@ export type Command = ClientCommand | ServerCommand | HelpCommand | VersionComma
 /** Options of the `socket` command itself, then the CLI's own. */
 const SOCKET_OPTIONS = ['-async', '-myaddr', '-myport', '-server'] as const;
 const CHANNEL_OPTIONS = ['-buffering', '-encoding', '-translation'] as const;
-const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS].sort();
+/** The CLI's own server options. */
+const PROXY_FROM = '-proxy-from';
+const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS, PROXY_FROM].sort();
 
 /** The wrong-# message with the CLI's name and its server commands in place of Tcl's. */
 export const WRONG_ARGS = SOCKET_WRONG_ARGS.replace(/"socket /g, '"sockchan ').replace('-server command', '-server echo|cat|time');
@@ -92,6 +96,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (argv.length === 1 && argv[0] === '--version') return { mode: 'version' };
   const socketWords: string[] = [];
   const flags: ChannelFlags = {};
+  let proxyFrom: string[] | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i] as string;
@@ -101,6 +106,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
       if (value === undefined) throw usage(`no argument given for ${word} option`);
       i++;
       setFlag(flags, word, value);
+      continue;
+    }
+    if (word === PROXY_FROM) {
+      const value = argv[++i];
+      if (value === undefined) throw usage(`no argument given for ${word} option`);
+      proxyFrom = parseProxyFrom(value);
       continue;
     }
     if (!(SOCKET_OPTIONS as readonly string[]).includes(word)) {
@@ -126,8 +137,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (!(SERVER_KINDS as readonly string[]).includes(kind)) {
       throw usage(`bad server command "${kind}": must be ${formatChoices(SERVER_KINDS)}`);
     }
-    return { mode: 'server', kind: kind as ServerKind, port: parsed.port, ...opt('myaddr', parsed.myaddr), ...flags };
+    return { mode: 'server', kind: kind as ServerKind, port: parsed.port, ...opt('myaddr', parsed.myaddr), ...opt('proxyFrom', proxyFrom), ...flags };
   }
+  if (proxyFrom !== undefined) throw usage(`option ${PROXY_FROM} is only valid for servers`);
   return {
     mode: 'client',
     host: parsed.host,
@@ -137,6 +149,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
     ...opt('myport', parsed.myport),
     ...flags,
   };
+}
+
+/** `127.0.0.1,10.0.0.0/8 ::1`: commas or spaces between entries, each checked at once. */
+function parseProxyFrom(value: string): string[] {
+  const list = value.split(/[\s,]+/).filter((w) => w !== '');
+  addressMatcher(list, PROXY_FROM);
+  return list;
 }
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -6,12 +6,15 @@ Usage:
       Connects and copies stdin to the socket and the socket to stdout (like netcat).
       At the end of stdin it half-closes the socket (sends FIN) and waits for the
       peer to close; it exits when the peer has closed its side.
-  sockchan -server echo|cat|time ?-myaddr addr? ?channel options? port
+  sockchan -server echo|cat|time ?-myaddr addr? ?-proxy-from list? ?channel options? port
       Listens (every local family unless -myaddr is given; port 0 lets the OS choose,
       the address is printed on stderr) until Ctrl-C:
         echo  sends each line back
         cat   prints what clients send to stdout
         time  the time server of Tcl's socket manual page
+      -proxy-from list: connections from these proxies (addresses or CIDR blocks,
+      comma-separated: 127.0.0.1,10.0.0.0/8) must begin with a PROXY protocol header
+      (v1 or v2, haproxy's send-proxy); clients are then shown with their own address.
 
 Channel options (the socket's, as with chan configure; Tcl's defaults otherwise):
   -encoding name         e.g. utf-8, iso8859-1, binary (default: the system encoding)
@@ -32,4 +35,5 @@ Examples:
   sockchan -translation binary host 9000 < file.bin > reply.bin
   sockchan -async -encoding iso8859-1 localhost 25
   sockchan -server cat 0 > received.txt   # port chosen by the OS, shown on stderr
+  sockchan -server time -proxy-from 127.0.0.1 9900   # behind haproxy's send-proxy
 `;

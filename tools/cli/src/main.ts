@@ -236,6 +236,7 @@ async function runServer(cmd: ServerCommand, io: CliIo, stop: Stopper): Promise<
       cmd.port,
       {
         ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
+        ...(cmd.proxyFrom === undefined ? {} : { proxyProtocol: { from: cmd.proxyFrom } }),
         reverseLookup: false,
         // One connection's failure is reported and closes that connection only (Tcl's bgerror).
         onError: (err) => {

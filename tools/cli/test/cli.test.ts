@@ -49,7 +49,10 @@ describe('command line', () => {
   });
 
   it.each([
-    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -async, -buffering, -encoding, -myaddr, -myport, -server, or -translation'],
+    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -async, -buffering, -encoding, -myaddr, -myport, -proxy-from, -server, or -translation'],
+    [['-proxy-from', '127.0.0.1', 'localhost', '1'], 'option -proxy-from is only valid for servers'],
+    [['-server', 'echo', '-proxy-from', '127.0.0.1,proxy.test', '1'], 'bad address "proxy.test" in -proxy-from: must be an IPv4 or IPv6 address, or a CIDR block such as 10.0.0.0/8 or fd00::/8'],
+    [['-server', 'echo', '-proxy-from'], 'no argument given for -proxy-from option'],
     [['-server', 'echo', '-myport', '3', '1'], 'option -myport is not valid for servers'],
     [['-server', 'echo', '-async', '1'], 'cannot set -async option for server sockets'],
     [['-server', 'daytime', '1'], 'bad server command "daytime": must be cat, echo, or time'],
@@ -346,6 +349,28 @@ puts "Tcl says [clock format [clock scan $line1]]"
     await srv.listeningPort();
     srv.child.kill('SIGTERM');
     expect(await srv.exit()).toEqual({ code: 143, signal: null });
+  });
+
+  it('-server time -proxy-from: a client behind a PROXY header is shown with its own address; a bad header is reported', async () => {
+    const srv = track(new CliProcess(['-server', 'time', '-myaddr', '127.0.0.1', '-proxy-from', '127.0.0.0/8,::1', '0']));
+    const port = await srv.listeningPort();
+    const r = await runTclClient(
+      String.raw`
+set s [socket 127.0.0.1 [lindex $argv 0]]
+fconfigure $s -translation {auto binary}
+puts -nonewline $s "PROXY TCP4 192.0.2.55 127.0.0.1 50123 9900\r\n"
+flush $s
+puts [gets $s]
+close $s
+`,
+      [String(port)],
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout, srv.stderr).toMatch(/^\w{3} \w{3} \d\d \d\d:\d\d:\d\d \S+ \d{4}\n$/);
+    await srv.stdoutContains('Connection from 192.0.2.55 registered\n');
+    const bad = await runCli(['127.0.0.1', String(port)], 'GET / HTTP/1.0\n\n');
+    expect(bad.stdout.length).toBe(0);
+    await srv.waitFor('report the bad header', () => (/sockchan: bad PROXY protocol header from 127\.0\.0\.1 port \d+: not a PROXY protocol header\n/.test(srv.stderr) ? true : undefined));
   });
 
   it('a port in use: Tcl text, exit 1', async () => {

@@ -6,6 +6,8 @@ import { convertFrom, convertTo, createDecoder, createEncoder, encodingNames } f
 import type { EncodingProfile } from '@sockchan/encodings';
 import { Channel, InputBuffer, OutputBuffer } from '@sockchan/core';
 import type { InputTranslation, OutputTranslation } from '@sockchan/core';
+import { ProxyHeaderParser, encodeProxyHeader } from '@sockchan/server';
+import type { ProxyParseResult } from '@sockchan/server';
 import { parseSocketArgs, socket } from 'sockchan';
 import type { AsyncSocketOptions, ServerOptions } from 'sockchan';
 
@@ -506,6 +508,68 @@ export const serverCallProperty = property('socket.server(callback, port, option
   ),
 );
 
+/** Feeds `pieces` to a fresh PROXY header parser: the verdict, and the bytes after a header. */
+function parseProxyPieces(pieces: readonly Buffer[]): { result: ProxyParseResult; rest: Buffer } {
+  const parser = new ProxyHeaderParser();
+  let result: ProxyParseResult = { status: 'more' };
+  const rest: Buffer[] = [];
+  for (const piece of pieces) {
+    if (result.status === 'done') rest.push(piece);
+    else if (result.status === 'more') {
+      result = parser.push(piece);
+      if (result.status === 'done') rest.push(Buffer.from(result.rest));
+    }
+  }
+  return { result, rest: Buffer.concat(rest) };
+}
+
+const proxyPort = fc.integer({ min: 0, max: 65535 });
+/** Valid PROXY headers (v1 TCP4/UNKNOWN, v2 INET/INET6/UNIX/UNSPEC/LOCAL with TLVs and CRC32C), as bytes. */
+const proxyHeaderBytes = fc.oneof(
+  fc.tuple(fc.ipV4(), fc.ipV4(), proxyPort, proxyPort, fc.constantFrom(1 as const, 2 as const)).map(([s, d, sp, dp, version]) =>
+    encodeProxyHeader({ version, source: { address: s, port: sp }, destination: { address: d, port: dp } }),
+  ),
+  fc.tuple(fc.ipV6(), fc.ipV6(), proxyPort, proxyPort, fc.array(fc.record({ type: fc.integer({ min: 0, max: 255 }), value: fc.uint8Array({ maxLength: 30 }) }), { maxLength: 3 }), fc.boolean()).map(
+    ([s, d, sp, dp, tlvs, checksum]) => encodeProxyHeader({ source: { address: s, port: sp }, destination: { address: d, port: dp }, tlvs, checksum }),
+  ),
+  fc.constantFrom(
+    encodeProxyHeader({ version: 1 }),
+    encodeProxyHeader({ command: 'local' }),
+    encodeProxyHeader({ family: 'unix', source: { address: '/run/a.sock', port: 0 }, destination: { address: '@b', port: 0 } }),
+  ),
+);
+
+/**
+ * PROXY protocol headers: valid ones, with random bytes overwritten, truncated, followed by
+ * random bytes, and pure garbage; any cut of the input. The parser never throws, its verdict
+ * (more, done with the same header and length, or the same error) does not depend on the cut,
+ * and after a header the bytes that follow are exactly the input's.
+ */
+export const proxyHeaderProperty = property('PROXY protocol headers: mutated, truncated, random cuts', 1, () =>
+  fc.property(
+    fc.oneof(proxyHeaderBytes, hostileBytes.map((b) => new Uint8Array(b))),
+    fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 3 }),
+    fc.nat({ max: 400 }),
+    hostileBytes,
+    cutPoints,
+    (header, flips, keep, after, points) => {
+      const bytes = Buffer.from(header);
+      for (const f of flips) if (bytes.length > 0) bytes[f.at % bytes.length] = f.value;
+      const input = Buffer.concat([bytes.subarray(0, Math.min(bytes.length, keep)), after]);
+      const whole = parseProxyPieces([input]);
+      const parts = parseProxyPieces(cut(input, points));
+      const a = whole.result;
+      const b = parts.result;
+      if (a.status !== b.status) throw new Error(`verdict depends on the cut: ${a.status} vs ${b.status}`);
+      if (a.status === 'error' && b.status === 'error' && a.reason !== b.reason) throw new Error(`reason depends on the cut: ${a.reason} vs ${b.reason}`);
+      if (a.status === 'done' && b.status === 'done') {
+        if (a.consumed !== b.consumed || JSON.stringify(a.header) !== JSON.stringify(b.header)) throw new Error('header depends on the cut');
+        if (!whole.rest.equals(input.subarray(a.consumed)) || !parts.rest.equals(input.subarray(a.consumed))) throw new Error('bytes after the header changed');
+      }
+    },
+  ),
+);
+
 /** Every property that needs no network. */
 export const offlineProperties: readonly FuzzProperty[] = [
   decoderSplitProperty,
@@ -516,4 +580,5 @@ export const offlineProperties: readonly FuzzProperty[] = [
   configureProperty,
   socketArgsProperty,
   valueParsersProperty,
+  proxyHeaderProperty,
 ];

@@ -29,6 +29,7 @@ export {
   inputTranslationProperty,
   offlineProperties,
   outputTranslationProperty,
+  proxyHeaderProperty,
   serverCallProperty,
   socketArgsProperty,
   socketCallProperty,

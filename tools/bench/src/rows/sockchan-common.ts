@@ -3,15 +3,16 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:net';
 import { socket } from 'sockchan';
-import type { AcceptCallback, ServerChannel, SocketChannel } from 'sockchan';
+import type { AcceptCallback, ServerChannel, ServerOptions, SocketChannel } from 'sockchan';
 import { intParam, serveControl, strParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /**
  * Listens with `socket.server` on 127.0.0.1 (as the node:net rows do), prints `READY <port>` and
- * serves the control protocol. `accepted` counts the connections the callback saw.
+ * serves the control protocol. `accepted` counts the connections the callback saw. `options`
+ * adds server options (`proxyProtocol`).
  */
-export async function sockchanServer(callback: AcceptCallback, backlog = 511): Promise<ServerChannel> {
+export async function sockchanServer(callback: AcceptCallback, backlog = 511, options: ServerOptions = {}): Promise<ServerChannel> {
   let accepted = 0;
   const srv = await socket.server(
     (chan, addr, port) => {
@@ -19,7 +20,7 @@ export async function sockchanServer(callback: AcceptCallback, backlog = 511): P
       return callback(chan, addr, port);
     },
     0,
-    { myaddr: '127.0.0.1', backlog },
+    { ...options, myaddr: '127.0.0.1', backlog },
   );
   // serveControl listens for a net.Server's 'error'; a ServerChannel reports accept errors to
   // onError instead (printed to stderr), so a plain emitter stands in for it.

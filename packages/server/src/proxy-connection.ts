@@ -1,0 +1,186 @@
+import type { Socket } from 'node:net';
+import { SockchanError, displayAddress, toSockchanError, valueText } from '@sockchan/base';
+import { addressMatcher } from './address-match.js';
+import { ProxyHeaderParser } from './proxy-protocol.js';
+import type { ProxyHeader } from './proxy-protocol.js';
+
+/**
+ * Reading the PROXY protocol header of one accepted connection: a small state machine per
+ * socket (its parser, its timer), driven by the socket's 'readable' events, so that a slow
+ * sender holds up nothing but itself. Works on any `net.Socket`, TCP or Unix.
+ */
+
+/** `proxyProtocol` of {@link ListenOptions}: which peers must send a PROXY protocol header. */
+export interface ProxyProtocolOptions {
+  /**
+   * The proxies: addresses and CIDR blocks (`['127.0.0.1', '10.0.0.0/8', 'fd00::/8']`). A
+   * connection from one of them must begin with a header; an IPv4-mapped IPv6 peer matches its
+   * IPv4 entry. Connections from elsewhere are plain ones (a header they send is just data).
+   */
+  from: readonly string[];
+  /** Milliseconds a listed peer has to deliver its whole header; default 10 000. */
+  timeout?: number;
+}
+
+/** Default of {@link ProxyProtocolOptions.timeout}, in milliseconds. */
+export const DEFAULT_PROXY_HEADER_TIMEOUT = 10_000;
+
+/**
+ * Told how the header of a connection ended: `(undefined, header, socket)` with the parsed
+ * header, or `(err, undefined, socket)` with the socket already destroyed.
+ */
+export type ProxyHeaderCallback = (err: SockchanError | undefined, header: ProxyHeader | undefined, socket: Socket) => void;
+
+/** `proxyProtocol` after checking. @internal */
+export interface CheckedProxyProtocol {
+  readonly expects: (address: string) => boolean;
+  readonly timeout: number;
+}
+
+/**
+ * Checks `proxyProtocol` options (`from` entries, `timeout`), throwing a `SockchanError` with
+ * `ERR_SOCKCHAN_BAD_VALUE` that names a bad value. @internal
+ */
+export function checkProxyProtocol(value: unknown): CheckedProxyProtocol {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SockchanError(`bad value for proxyProtocol: expected { from: [addresses], timeout? } but got ${valueText(value)}`, {
+      code: 'ERR_SOCKCHAN_BAD_VALUE',
+      errorCode: ['NONE'],
+    });
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (key !== 'from' && key !== 'timeout' && o[key] !== undefined) {
+      throw new SockchanError(`bad option "${key}" in proxyProtocol: must be from or timeout`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+    }
+  }
+  const expects = addressMatcher(o['from'] as readonly string[], 'proxyProtocol.from');
+  const t = o['timeout'];
+  if (t !== undefined && (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1 || t > 0x7fffffff)) {
+    throw new SockchanError(`bad value for proxyProtocol.timeout: expected milliseconds from 1 to 2147483647 but got ${valueText(t)}`, {
+      code: 'ERR_SOCKCHAN_BAD_VALUE',
+      errorCode: ['NONE'],
+    });
+  }
+  return { expects, timeout: t ?? DEFAULT_PROXY_HEADER_TIMEOUT };
+}
+
+/** Per-socket state while its header is read (under a symbol: no closure per connection). */
+interface Pending {
+  readonly parser: ProxyHeaderParser;
+  readonly timer: NodeJS.Timeout;
+  readonly timeout: number;
+  readonly done: ProxyHeaderCallback;
+}
+
+const kPending = Symbol('sockchan.proxyHeader');
+type PendingSocket = Socket & { [kPending]?: Pending | undefined };
+
+/**
+ * Reads the PROXY protocol header (v1 or v2) at the start of `socket`, then calls `done` once.
+ *
+ * - The bytes may arrive split in any way; nothing waits on this socket but its own timer, so
+ *   other connections are accepted and served meanwhile.
+ * - On success the timer is cleared, this function's listeners are removed and the bytes that
+ *   followed the header are put back at the front of the socket's readable buffer
+ *   (`socket.unshift`) before `done(undefined, header, socket)` runs: the next reader (a
+ *   'data' or 'readable' listener, or a channel) gets them first, EOF included.
+ * - A malformed header, no complete header within `timeoutMs`, or the connection ending or
+ *   failing first, destroys the socket and calls `done(err, undefined, socket)` with a
+ *   `SockchanError` (`ERR_SOCKCHAN_PROXY`, or `ERR_SOCKCHAN_TIMEOUT` for the timeout) that says
+ *   why and for which peer.
+ *
+ * The socket must be fresh from `accept()` (nothing has read it yet). The listener of
+ * `listen({ proxyProtocol })` uses this for each connection from a listed proxy; use it the same
+ * way on sockets accepted by any other server (a Unix-socket one, for instance).
+ */
+export function readProxyHeader(socket: Socket, timeoutMs: number, done: ProxyHeaderCallback): void {
+  const s = socket as PendingSocket;
+  // Asked now (one getpeername, which Node caches): messages name the peer after the socket is gone.
+  void s.remoteAddress;
+  // The global setTimeout, so that tests can drive it with a virtual clock.
+  const timer = setTimeout(onTimeout, timeoutMs, s);
+  timer.unref();
+  s[kPending] = { parser: new ProxyHeaderParser(), timer, timeout: timeoutMs, done };
+  s.on('readable', onReadable);
+  s.on('end', onEnd);
+  s.on('error', onError);
+  s.on('close', onClose);
+}
+
+function detach(s: PendingSocket): Pending | undefined {
+  const p = s[kPending];
+  if (p === undefined) return undefined;
+  s[kPending] = undefined;
+  clearTimeout(p.timer);
+  s.removeListener('readable', onReadable);
+  s.removeListener('end', onEnd);
+  s.removeListener('error', onError);
+  s.removeListener('close', onClose);
+  return p;
+}
+
+function failWith(s: PendingSocket, make: (p: Pending, peer: string) => SockchanError): void {
+  const p = detach(s);
+  if (p === undefined) return;
+  const address = s.remoteAddress;
+  const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${s.remotePort ?? 0}`;
+  // A late 'error' from the destroyed socket must not go unhandled.
+  s.on('error', ignore);
+  s.destroy();
+  p.done(make(p, peer), undefined, s);
+}
+
+function ignore(): void {
+  // The socket was already reported.
+}
+
+function proxyError(message: string): SockchanError {
+  return new SockchanError(message, { code: 'ERR_SOCKCHAN_PROXY', errorCode: ['NONE'] });
+}
+
+function onReadable(this: PendingSocket): void {
+  const p = this[kPending];
+  if (p === undefined) return;
+  let chunk: Buffer | null;
+  while ((chunk = this.read() as Buffer | null) !== null) {
+    const result = p.parser.push(chunk);
+    if (result.status === 'more') continue;
+    if (result.status === 'error') {
+      failWith(this, (_p, peer) => proxyError(`bad PROXY protocol header${peer}: ${result.reason}`));
+      return;
+    }
+    detach(this);
+    // Back to the front of the buffer, before anyone else reads; 'end' (if it came) stays after it.
+    if (result.rest.length > 0) this.unshift(result.rest);
+    p.done(undefined, result.header, this);
+    return;
+  }
+}
+
+function onEnd(this: PendingSocket): void {
+  failWith(this, (p, peer) =>
+    proxyError(
+      p.parser.received === 0
+        ? `no PROXY protocol header${peer}: the connection was closed before sending one`
+        : `incomplete PROXY protocol header${peer}: the connection was closed after ${p.parser.received} bytes`,
+    ),
+  );
+}
+
+function onError(this: PendingSocket, err: Error): void {
+  failWith(this, (_p, peer) => toSockchanError(`couldn't read PROXY protocol header${peer}: `, err));
+}
+
+function onClose(this: PendingSocket): void {
+  failWith(this, (_p, peer) => proxyError(`no PROXY protocol header${peer}: the connection was closed`));
+}
+
+function onTimeout(s: PendingSocket): void {
+  failWith(s, (p, peer) =>
+    new SockchanError(`no complete PROXY protocol header${peer} within ${p.timeout} ms (${p.parser.received} bytes received)`, {
+      code: 'ERR_SOCKCHAN_TIMEOUT',
+      errorCode: ['NONE'],
+    }),
+  );
+}
