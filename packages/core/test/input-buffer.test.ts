@@ -97,12 +97,13 @@ describe('InputBuffer: translations', () => {
     }
   });
 
-  it('eofchar ends the input and sets eof', () => {
+  it('eofchar ends the input; eof is set by the operation that reaches it (tclsh: ab eof 0, then -1 eof 1)', () => {
     const buf = new InputBuffer(utf8(), 'auto', '\x1a');
     buf.push(Buffer.from('ab\n\x1acd\n'));
     expect(buf.getLine()).toBe('ab');
-    expect(buf.eof).toBe(true);
+    expect(buf.eof).toBe(false);
     expect(buf.getLine()).toBeNull();
+    expect(buf.eof).toBe(true);
   });
 
   it('readChars counts translated characters', () => {
