@@ -348,8 +348,8 @@ export class InputBuffer {
   private findLineEnd(str: string, from: number, base: number): number {
     let i = str.indexOf('\n', from);
     const marks = this.dataLf;
-    if (marks.length === 0) return i;
-    let k = 0;
+    if (marks.length === 0 || i < 0) return i;
+    let k = this.firstMarkAtOrAfter(base + i);
     while (i >= 0) {
       const abs = base + i;
       while (k < marks.length && (marks[k] as number) < abs) k++;
@@ -362,12 +362,26 @@ export class InputBuffer {
     return -1;
   }
 
+  /** Index in `dataLf` of the first mark at or after absolute position `abs` (binary search). */
+  private firstMarkAtOrAfter(abs: number): number {
+    const marks = this.dataLf;
+    let lo = 0;
+    let hi = marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((marks[mid] as number) < abs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Consumes text up to index `end` (exclusive) in `text` (no pieces pending: `join` first). */
   private consumeTo(end: number): void {
     this.pos = end;
     if (this.dataLf.length > 0) {
       const abs = this.textBase + end;
-      while (this.dataLf.length > 0 && (this.dataLf[0] as number) < abs) this.dataLf.shift();
+      const k = this.firstMarkAtOrAfter(abs);
+      if (k > 0) this.dataLf.splice(0, k);
     }
     if (this.pos >= this.text.length) {
       this.textBase += this.text.length;
