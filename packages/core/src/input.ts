@@ -562,8 +562,9 @@ export class InputBuffer {
    * given back too and the caller installs a fresh decoder; otherwise the decoder keeps them.
    */
   rewind(resetDecoder: boolean): void {
-    // What follows the eofchar is decoded again (and the eofchar met again, if still set).
-    this.eofCharHit = false;
+    // What follows the eofchar is decoded again (and the eofchar met again, if still set). Once an
+    // operation met it (eof set), Tcl's EOF is sticky until `-eofchar` is set: reads stay empty.
+    if (!this.eof) this.eofCharHit = false;
     this.eofDropped = 0;
     const anchor = this.anchor;
     if (anchor === undefined) return;
@@ -656,11 +657,13 @@ export class InputBuffer {
 
   /**
    * Changes the input eofchar, giving decoded characters back first. As Tcl's `-eofchar`, it
-   * clears the eof flag, even when the value is the same (an operation reaching the end sets it again).
+   * clears the eof flag, even when the value is the same (an operation reaching the end sets it
+   * again); `clearEof` false keeps it (`-translation binary`, which clears the eofchar in passing).
    */
-  setEofChar(eofChar: string): void {
-    this.eof = false;
-    if (eofChar === this.eofChar) return;
+  setEofChar(eofChar: string, clearEof = true): void {
+    if (clearEof) this.eof = false;
+    // The same value still ends a sticky EOF: what follows a met eofchar is looked at again.
+    if (eofChar === this.eofChar && !(clearEof && this.eofCharHit)) return;
     this.rewind(false);
     this.eofChar = eofChar;
   }
