@@ -1596,7 +1596,7 @@ export class Channel {
   private setInTranslation(t: Translation): void {
     if (t === 'binary') {
       this.setEncoding('binary');
-      this.input.setEofChar('');
+      this.input.setEofChar('', false);
       this.inTranslation = 'lf';
       this.input.setTranslation('lf');
       return;

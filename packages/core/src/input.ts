@@ -68,6 +68,26 @@ export class InputBuffer {
   private pos = 0;
   /** Absolute output position of `text[0]`. */
   private textBase = 0;
+  /**
+   * Decoded text after `text`, not yet joined to it: while a line is longer than what one chunk
+   * brings, each chunk's text is searched once on its own and the pieces are joined once, when the
+   * line end (or the end of input) arrives. Joining on every chunk made a long line quadratic.
+   */
+  private pieces: string[] = [];
+  /** Total length of `pieces`. */
+  private piecesLen = 0;
+  /** `pieces` before this index hold no line end. */
+  private piecesSearched = 0;
+  /** Absolute output position of `pieces[piecesSearched]`. */
+  private piecesSearchAbs = 0;
+  /**
+   * The last operation that consumed characters was a gets. Tcl's gets takes the LF of a CR LF
+   * (auto mode) with the line when that LF is already buffered; its read N stops after the CR and
+   * leaves the LF. It matters only when the translation or encoding changes right there (`rewind`).
+   */
+  private lastTakeWasLine = false;
+  /** Characters after the input eofchar (the eofchar included), counted by `chan pending input`. */
+  private eofDropped = 0;
   /** Where the next line search may start (absolute): earlier text has no line end. */
   private searchFrom = 0;
   /** Absolute positions of LF characters that are data, not line ends (cr and crlf modes). */
@@ -125,7 +145,7 @@ export class InputBuffer {
 
   /** Characters decoded and not consumed. */
   get bufferedChars(): number {
-    return this.text.length - this.pos + this.carry.length;
+    return this.text.length - this.pos + this.piecesLen + this.carry.length;
   }
 
   /**
@@ -133,12 +153,12 @@ export class InputBuffer {
    * yet consumed (exact for single-byte encodings), plus bytes held by the decoder or a held CR.
    */
   get pendingInput(): number {
-    return this.rawBytes + this.bufferedChars + (this.heldCR ? 1 : 0) + this.decoder.pending;
+    return this.rawBytes + this.bufferedChars + (this.heldCR ? 1 : 0) + this.decoder.pending + this.eofDropped;
   }
 
   /** Something is buffered that an operation could look at. */
   get hasBufferedInput(): boolean {
-    return this.rawBytes > 0 || this.pos < this.text.length || this.carry.length > 0;
+    return this.rawBytes > 0 || this.pos < this.text.length || this.piecesLen > 0 || this.carry.length > 0;
   }
 
   /**
@@ -180,6 +200,8 @@ export class InputBuffer {
     if (this.streamEnded && !this.decoderEnded) {
       this.startSegmentIfClean();
       this.decoderEnded = true;
+      // An operation needed more and met the end of the stream: Tcl's eof, even when the
+      // operation then completes (a line that was waiting for bytes the decoder held).
       this.eof = true;
       this.append(this.decoder.end(), true);
       return true;
@@ -200,9 +222,20 @@ export class InputBuffer {
     clearArray(this.segRaw);
   }
 
-  /** Drops the anchor once every decoded character is consumed and nothing is held. */
+  /**
+   * Drops the anchor once every decoded character is consumed and nothing is held. Not after the
+   * eofchar: the bytes after it stay, for an eofchar change to give them back.
+   */
   private dropSegmentIfClean(): void {
-    if (this.anchor !== undefined && this.pos >= this.text.length && !this.heldCR && this.carry === '' && this.decoder.pending === 0) {
+    if (
+      this.anchor !== undefined &&
+      this.pos >= this.text.length &&
+      this.piecesLen === 0 &&
+      !this.heldCR &&
+      this.carry === '' &&
+      this.decoder.pending === 0 &&
+      !this.eofCharHit
+    ) {
       this.anchor = undefined;
       clearArray(this.segRaw);
     }
@@ -218,25 +251,40 @@ export class InputBuffer {
     if (this.eofChar !== '') {
       const k = s.indexOf(this.eofChar);
       if (k >= 0) {
+        // Logical end of input; `eof` is set by the operation that reaches it, as in Tcl.
+        this.eofDropped = s.length - k;
         s = s.slice(0, k);
         this.eofCharHit = true;
-        this.eof = true;
         final = true;
       }
     }
-    const out = this.translate(s, final, this.textBase + this.text.length);
+    const out = this.translate(s, final, this.textBase + this.text.length + this.piecesLen);
     if (out.length === 0) return;
-    if (this.pos >= this.text.length) {
+    if (this.pos >= this.text.length && this.piecesLen === 0) {
       this.textBase += this.text.length;
       this.text = out;
       this.pos = 0;
-    } else if (this.pos > 0) {
-      this.textBase += this.pos;
-      this.text = this.text.slice(this.pos) + out;
-      this.pos = 0;
     } else {
-      this.text += out;
+      if (this.piecesLen === 0) {
+        this.piecesSearched = 0;
+        this.piecesSearchAbs = this.textBase + this.text.length;
+      }
+      this.pieces.push(out);
+      this.piecesLen += out.length;
     }
+  }
+
+  /** Joins the pieces to the unconsumed text (one copy). */
+  private join(): void {
+    if (this.piecesLen === 0) return;
+    const parts = this.pieces;
+    if (this.pos < this.text.length) parts.unshift(this.pos === 0 ? this.text : this.text.slice(this.pos));
+    this.textBase += this.pos;
+    this.text = parts.length === 1 ? (parts[0] as string) : parts.join('');
+    this.pos = 0;
+    this.pieces = [];
+    this.piecesLen = 0;
+    this.piecesSearched = 0;
   }
 
   /**
@@ -293,18 +341,20 @@ export class InputBuffer {
     }
   }
 
-  /** Index in `text` of the next line end at or after `from` (skipping data LFs), or -1. */
-  private findLineEnd(from: number): number {
-    let i = this.text.indexOf('\n', from);
+  /**
+   * Index in `str` (whose first character is at absolute output position `base`) of the next line
+   * end at or after `from` (skipping data LFs), or -1.
+   */
+  private findLineEnd(str: string, from: number, base: number): number {
+    let i = str.indexOf('\n', from);
     const marks = this.dataLf;
-    if (marks.length === 0) return i;
-    const base = this.textBase;
-    let k = 0;
+    if (marks.length === 0 || i < 0) return i;
+    let k = this.firstMarkAtOrAfter(base + i);
     while (i >= 0) {
       const abs = base + i;
       while (k < marks.length && (marks[k] as number) < abs) k++;
       if (k < marks.length && marks[k] === abs) {
-        i = this.text.indexOf('\n', i + 1);
+        i = str.indexOf('\n', i + 1);
         continue;
       }
       return i;
@@ -312,12 +362,26 @@ export class InputBuffer {
     return -1;
   }
 
-  /** Consumes text up to index `end` (exclusive) in `text`. */
+  /** Index in `dataLf` of the first mark at or after absolute position `abs` (binary search). */
+  private firstMarkAtOrAfter(abs: number): number {
+    const marks = this.dataLf;
+    let lo = 0;
+    let hi = marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((marks[mid] as number) < abs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Consumes text up to index `end` (exclusive) in `text` (no pieces pending: `join` first). */
   private consumeTo(end: number): void {
     this.pos = end;
     if (this.dataLf.length > 0) {
       const abs = this.textBase + end;
-      while (this.dataLf.length > 0 && (this.dataLf[0] as number) < abs) this.dataLf.shift();
+      const k = this.firstMarkAtOrAfter(abs);
+      if (k > 0) this.dataLf.splice(0, k);
     }
     if (this.pos >= this.text.length) {
       this.textBase += this.text.length;
@@ -332,30 +396,45 @@ export class InputBuffer {
    * `undefined` when no whole line is buffered yet. A last partial line before the end is returned.
    */
   getLine(): LineResult {
-    let from = Math.max(this.pos, this.searchFrom - this.textBase);
     for (;;) {
-      const i = this.findLineEnd(from);
-      if (i >= 0) {
-        const line = this.text.slice(this.pos, i);
-        this.searchFrom = 0;
-        this.consumeTo(i + 1);
-        return line;
-      }
+      // The text first (from where the last search stopped), then each piece not searched yet.
+      const i = this.findLineEnd(this.text, Math.max(this.pos, this.searchFrom - this.textBase), this.textBase);
+      if (i >= 0) return this.takeLine(i);
       this.searchFrom = this.textBase + this.text.length;
-      if (!this.decodeNext()) {
-        if (this.exhausted) {
-          if (this.pos < this.text.length) {
-            const line = this.text.slice(this.pos);
-            this.consumeTo(this.text.length);
-            return line;
-          }
-          this.eof = true;
-          return null;
+      while (this.piecesSearched < this.pieces.length) {
+        const piece = this.pieces[this.piecesSearched] as string;
+        const j = this.findLineEnd(piece, 0, this.piecesSearchAbs);
+        if (j >= 0) {
+          const abs = this.piecesSearchAbs + j;
+          this.join();
+          return this.takeLine(abs - this.textBase);
         }
-        return undefined;
+        this.piecesSearchAbs += piece.length;
+        this.piecesSearched++;
       }
-      from = Math.max(this.pos, this.searchFrom - this.textBase);
+      if (!this.decodeNext()) {
+        if (!this.exhausted) return undefined;
+        // The operation reached the end of input (stream end or eofchar): Tcl sets eof now.
+        this.eof = true;
+        this.join();
+        if (this.pos < this.text.length) {
+          const line = this.text.slice(this.pos);
+          this.lastTakeWasLine = true;
+          this.consumeTo(this.text.length);
+          return line;
+        }
+        return null;
+      }
     }
+  }
+
+  /** Takes the line ending at index `end` of `text` (the line end consumed, not returned). */
+  private takeLine(end: number): string {
+    const line = this.text.slice(this.pos, end);
+    this.searchFrom = 0;
+    this.lastTakeWasLine = true;
+    this.consumeTo(end + 1);
+    return line;
   }
 
   /** A strict-profile decoding error met so far, if any. */
@@ -371,9 +450,11 @@ export class InputBuffer {
    */
   readChars(count: number | undefined, wait: boolean): [string, boolean] | undefined {
     for (;;) {
-      const have = this.text.length - this.pos;
+      const have = this.text.length - this.pos + this.piecesLen;
       if (count !== undefined && have >= count) {
+        this.join();
         const s = this.text.slice(this.pos, this.pos + count);
+        if (count > 0) this.lastTakeWasLine = false;
         this.consumeTo(this.pos + count);
         return [s, true];
       }
@@ -381,7 +462,9 @@ export class InputBuffer {
         const done = this.exhausted;
         if (done) this.eof = true;
         if (!done && wait) return undefined;
+        this.join();
         const s = this.text.slice(this.pos);
+        if (s.length > 0) this.lastTakeWasLine = false;
         this.consumeTo(this.text.length);
         return [s, done];
       }
@@ -414,6 +497,9 @@ export class InputBuffer {
       const code = this.eofChar.charCodeAt(0);
       const k = out.indexOf(code);
       if (k >= 0) {
+        // The eofchar and what follows stay buffered (an eofchar change gives them back).
+        this.raw.splice(this.rawHead, 0, out.subarray(k));
+        this.rawBytes += out.length - k;
         out = out.subarray(0, k);
         this.eofCharHit = true;
         this.eof = true;
@@ -476,10 +562,14 @@ export class InputBuffer {
    * given back too and the caller installs a fresh decoder; otherwise the decoder keeps them.
    */
   rewind(resetDecoder: boolean): void {
+    // What follows the eofchar is decoded again (and the eofchar met again, if still set). Once an
+    // operation met it (eof set), Tcl's EOF is sticky until `-eofchar` is set: reads stay empty.
+    if (!this.eof) this.eofCharHit = false;
+    this.eofDropped = 0;
     const anchor = this.anchor;
     if (anchor === undefined) return;
     const consumed = this.textBase + this.pos - anchor.outPos;
-    const dec = anchor.decoder.clone();
+    let dec = anchor.decoder.clone();
     this.sawCR = anchor.sawCR;
     this.heldCR = anchor.heldCR;
     const bytes = Buffer.concat(this.segRaw);
@@ -500,6 +590,21 @@ export class InputBuffer {
         if (produced > consumed) carryOut = t.slice(t.length - (produced - consumed));
       }
     }
+    // Tcl's gets took the LF of a CR LF with its line when the LF was buffered (decoded in this
+    // segment): it is consumed too. After a read N that stopped at the CR, the LF stays.
+    if (this.translation === 'auto' && this.sawCR && this.lastTakeWasLine && consumed > 0 && produced === consumed) {
+      const probe = dec.clone();
+      for (let j = stop + 1; j < bytes.length; j++) {
+        const t = probe.decode(bytes.subarray(j, j + 1));
+        if (t.length === 0) continue;
+        if (t === '\n') {
+          dec = probe;
+          stop = j;
+          this.sawCR = false;
+        }
+        break;
+      }
+    }
     // Bytes from `restart` on are unconsumed.
     let restart = stop + 1;
     if (resetDecoder) restart -= dec.pending;
@@ -513,9 +618,12 @@ export class InputBuffer {
     this.raw = rest.length > 0 ? [Buffer.from(rest), ...queue] : queue;
     this.rawHead = 0;
     this.rawBytes += rest.length;
-    this.textBase += this.text.length;
+    this.textBase += this.text.length + this.piecesLen;
     this.text = '';
     this.pos = 0;
+    this.pieces = [];
+    this.piecesLen = 0;
+    this.piecesSearched = 0;
     this.searchFrom = 0;
     this.dataLf.length = 0;
     this.carry = carryOut + held;
@@ -547,9 +655,15 @@ export class InputBuffer {
     this.translation = translation;
   }
 
-  /** Changes the input eofchar, giving decoded characters back first. */
-  setEofChar(eofChar: string): void {
-    if (eofChar === this.eofChar) return;
+  /**
+   * Changes the input eofchar, giving decoded characters back first. As Tcl's `-eofchar`, it
+   * clears the eof flag, even when the value is the same (an operation reaching the end sets it
+   * again); `clearEof` false keeps it (`-translation binary`, which clears the eofchar in passing).
+   */
+  setEofChar(eofChar: string, clearEof = true): void {
+    if (clearEof) this.eof = false;
+    // The same value still ends a sticky EOF: what follows a met eofchar is looked at again.
+    if (eofChar === this.eofChar && !(clearEof && this.eofCharHit)) return;
     this.rewind(false);
     this.eofChar = eofChar;
   }
@@ -578,6 +692,10 @@ export class InputBuffer {
     this.rawBytes = 0;
     this.text = '';
     this.pos = 0;
+    this.pieces = [];
+    this.piecesLen = 0;
+    this.piecesSearched = 0;
+    this.eofDropped = 0;
     this.carry = '';
     this.anchor = undefined;
     this.segRaw = [];

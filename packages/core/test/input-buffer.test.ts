@@ -97,12 +97,13 @@ describe('InputBuffer: translations', () => {
     }
   });
 
-  it('eofchar ends the input and sets eof', () => {
+  it('eofchar ends the input; eof is set by the operation that reaches it (tclsh: ab eof 0, then -1 eof 1)', () => {
     const buf = new InputBuffer(utf8(), 'auto', '\x1a');
     buf.push(Buffer.from('ab\n\x1acd\n'));
     expect(buf.getLine()).toBe('ab');
-    expect(buf.eof).toBe(true);
+    expect(buf.eof).toBe(false);
     expect(buf.getLine()).toBeNull();
+    expect(buf.eof).toBe(true);
   });
 
   it('readChars counts translated characters', () => {
@@ -213,5 +214,168 @@ describe('InputBuffer: re-chunking never changes the result', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('InputBuffer: issue 15, input side (tclsh 8.6.13 gives the answers quoted)', () => {
+  it('gets takes a buffered CR LF whole: A CR LF CR LF BODY, gets, gets, then bytes give BODY', () => {
+    const buf = new InputBuffer(utf8(), 'auto');
+    buf.push(Buffer.from('A\r\n\r\nBODY'));
+    buf.pushEnd();
+    expect(buf.getLine()).toBe('A');
+    expect(buf.getLine()).toBe('');
+    expect(buf.readBytes(undefined, true)?.[0].toString('latin1')).toBe('BODY');
+  });
+
+  it('read N that stops after the CR leaves the LF (tclsh: read 2 of A CR LF B, then binary gives LF B)', () => {
+    const buf = new InputBuffer(utf8(), 'auto');
+    buf.push(Buffer.from('A\r\nB'));
+    buf.pushEnd();
+    expect(buf.readChars(2, true)?.[0]).toBe('A\n');
+    buf.setTranslation('lf');
+    expect(buf.readChars(undefined, true)?.[0]).toBe('\nB');
+  });
+
+  it('a gets after such a read N takes the LF again (gets, then binary)', () => {
+    const buf = new InputBuffer(utf8(), 'auto');
+    buf.push(Buffer.from('A\r\nB\r\nC'));
+    buf.pushEnd();
+    expect(buf.readChars(1, true)?.[0]).toBe('A');
+    expect(buf.getLine()).toBe('');
+    expect(buf.getLine()).toBe('B');
+    expect(buf.readBytes(undefined, true)?.[0].toString('latin1')).toBe('C');
+  });
+
+  it('property: headers by gets in auto, body by readBytes: exact unless a read ended between the blank line CR and its LF', () => {
+    const headArb = fc.array(fc.string({ minLength: 1, maxLength: 6 }).filter((s) => !/[\r\n]/.test(s)), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(headArb, fc.uint8Array({ maxLength: 40 }), cutsArb, (heads, bodyArr, cuts) => {
+        const body = Buffer.from(bodyArr);
+        const head = Buffer.from(heads.map((h) => h + '\r\n').join('') + '\r\n');
+        const wire = Buffer.concat([head, body]);
+        const chunks = split(wire, cuts);
+        // Network order: each chunk is one read; lines are taken as soon as they are there.
+        const buf = new InputBuffer(utf8(), 'auto');
+        const lines: string[] = [];
+        let ended = false;
+        for (const c of chunks) {
+          buf.push(c);
+          for (let i = 0; i < 100 && !ended; i++) {
+            const l = buf.getLine();
+            if (l === undefined || l === null) break;
+            if (l === '') ended = true;
+            else lines.push(l);
+          }
+        }
+        buf.pushEnd();
+        expect(lines).toEqual(heads);
+        expect(ended).toBe(true);
+        // A cut right after the blank line's CR: that gets returned at the CR, the LF came in a
+        // later read, and Tcl gives it back to the binary read.
+        let at = 0;
+        const cutAfterBlankCr = chunks.some((c) => (at += c.length) === head.length - 1);
+        const expected = cutAfterBlankCr ? Buffer.concat([Buffer.from('\n'), body]) : body;
+        expect(buf.readBytes(undefined, true)?.[0].toString('hex')).toBe(expected.toString('hex'));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('eofchar: eof only once an operation reaches it (tclsh: ab eof 0, cd eof 1, -1 eof 1)', () => {
+    const buf = new InputBuffer(utf8(), 'auto', '\x1a');
+    buf.push(Buffer.from('ab\ncd\x1aef\n'));
+    expect(buf.getLine()).toBe('ab');
+    expect(buf.eof).toBe(false);
+    expect(buf.pendingInput).toBe(6);
+    expect(buf.getLine()).toBe('cd');
+    expect(buf.eof).toBe(true);
+    expect(buf.pendingInput).toBe(4);
+    expect(buf.getLine()).toBeNull();
+  });
+
+  it('eofchar cleared after it was met: the rest comes back (tclsh: \\x1aef)', () => {
+    const buf = new InputBuffer(utf8(), 'lf', '\x1a');
+    buf.push(Buffer.from('ab\ncd\x1aef\n'));
+    buf.pushEnd();
+    expect(buf.getLine()).toBe('ab');
+    expect(buf.getLine()).toBe('cd');
+    buf.setEofChar('');
+    expect(buf.eof).toBe(false);
+    expect(buf.getLine()).toBe('\x1aef');
+    expect(buf.getLine()).toBeNull();
+  });
+
+  it('eofchar met by readBytes: the bytes after it stay buffered', () => {
+    const buf = new InputBuffer(utf8(), 'lf', '\x1a');
+    buf.push(Buffer.from('ab\x1acd'));
+    buf.pushEnd();
+    expect(buf.readBytes(undefined, true)?.[0].toString('latin1')).toBe('ab');
+    expect(buf.eof).toBe(true);
+    buf.setEofChar('');
+    expect(buf.readBytes(undefined, true)?.[0].toString('latin1')).toBe('\x1acd');
+  });
+
+  it('property: any split, gets with an eofchar: the lines, and eof after each, as without splits', () => {
+    const lf = fc.array(fc.constantFrom('a', 'b', '\n', '\x1a'), { maxLength: 30 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(lf, cutsArb, fc.boolean(), (text, cuts, end) => {
+        const run = (chunks: Buffer[]): string[] => {
+          const buf = new InputBuffer(utf8(), 'lf', '\x1a');
+          const out: string[] = [];
+          const drain = (): void => {
+            for (let i = 0; i < 100; i++) {
+              const l = buf.getLine();
+              if (l === undefined) return;
+              out.push(`${l ?? '<null>'} eof=${String(buf.eof)}`);
+              if (l === null) return;
+            }
+          };
+          for (const c of chunks) {
+            buf.push(c);
+            drain();
+          }
+          if (end) buf.pushEnd();
+          drain();
+          return out.filter((x, i) => !(x === out[i - 1] && x.startsWith('<null>')));
+        };
+        const bytes = Buffer.from(text);
+        const whole = run([bytes]);
+        // Tcl's answer: the complete lines before the eofchar with eof 0; a partial last line with eof 1.
+        const k = text.indexOf('\x1a');
+        const data = k >= 0 ? text.slice(0, k) : text;
+        const parts = data.split('\n');
+        const last = parts.pop() as string;
+        const expected = parts.map((p) => `${p} eof=false`);
+        if (k >= 0 || end) {
+          if (last !== '') expected.push(`${last} eof=true`);
+          expected.push('<null> eof=true');
+        }
+        expect(whole).toEqual(expected);
+        expect(run(split(bytes, cuts))).toEqual(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a line of 1,000 chunks arrives intact in every mode (each chunk searched once, joined once)', () => {
+    const modes: [InputTranslation, string, string][] = [
+      ['lf', 'x\r', '\n'],
+      ['auto', 'xy', '\r\n'],
+      ['cr', 'x\n', '\r'],
+      ['crlf', 'x\n\r', '\r\n'],
+    ];
+    for (const [mode, unit, end] of modes) {
+      const buf = new InputBuffer(utf8(), mode);
+      const piece = unit.repeat(500);
+      for (let i = 0; i < 1000; i++) {
+        buf.push(Buffer.from(piece));
+        expect(buf.getLine()).toBeUndefined();
+      }
+      buf.push(Buffer.from(`${end}next${end}`));
+      const line = buf.getLine();
+      expect(line?.length).toBe(piece.length * 1000);
+      expect(line === piece.repeat(1000)).toBe(true);
+      expect(buf.getLine()).toBe('next');
+    }
   });
 });
