@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The whole test suite, as README's test command runs it (`npx -y pnpm@12.21.0 test`):
-//  1. installs the Debian tools the tests need when missing (scripts/ensure-system-deps.sh);
+//  1. checks the Debian tools the tests need (scripts/ensure-system-deps.sh: as root it installs
+//     what is missing; as any other user it stops at once with the one command to run);
 //  2. builds every package (tests import siblings through their built entry points);
-//  3. re-runs itself under ../shared/tools/with-test-names, so no name lookup leaves the machine;
+//  3. re-runs itself under scripts/with-test-names, the sandbox with the private hosts table (its
+//     own mount and network namespaces; a user namespace for an ordinary user), so no name lookup
+//     leaves the machine and network-namespace tests run without real root;
 //  4. runs each package's vitest suite in turn and ends with one line "N passed, N failed".
 // Arguments filter packages by folder: `pnpm test packages/core tools/test-support`.
 // Any failure, or a test that could not run, makes the exit code non-zero.
@@ -20,10 +23,8 @@ process.env.TURBO_TELEMETRY_DISABLED = '1';
 
 if (!process.env.SOCKCHAN_TEST_NAMES) {
   const deps = run('bash', [join(root, 'scripts/ensure-system-deps.sh')]);
-  if (deps.status !== 0) {
-    console.error('run-tests: the system tools the tests need are missing and could not be installed');
-    process.exit(1);
-  }
+  // ensure-system-deps.sh has said what is missing and what to run.
+  if (deps.status !== 0) process.exit(1);
   // turbo needs a `pnpm` binary on PATH: there is one under `pnpm test`; when this script is
   // started directly with node, go through npx.
   const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -31,16 +32,11 @@ if (!process.env.SOCKCHAN_TEST_NAMES) {
     ? run(bin('turbo'), ['run', 'build', '--concurrency=2', '--output-logs=errors-only'])
     : run('npx', ['-y', 'pnpm@12.21.0', 'exec', 'turbo', 'run', 'build', '--concurrency=2', '--output-logs=errors-only']);
   if (build.status !== 0) process.exit(build.status ?? 1);
-  const wrapper = process.env.SOCKCHAN_WITH_TEST_NAMES ?? resolve(root, '../shared/tools/with-test-names');
-  if (!existsSync(wrapper)) {
-    console.error(`run-tests: ${wrapper} is missing: tests resolve names only under it (set SOCKCHAN_WITH_TEST_NAMES)`);
-    process.exit(1);
-  }
-  const inner = run(wrapper, [process.execPath, fileURLToPath(import.meta.url), ...args]);
+  const inner = run(join(root, 'scripts/with-test-names'), [process.execPath, fileURLToPath(import.meta.url), ...args]);
   process.exit(inner.status ?? 1);
 }
 
-// Inside the private hosts table from here on.
+// Inside the sandbox from here on.
 const folders = ['packages', 'tools']
   .flatMap((top) => readdirSync(join(root, top), { withFileTypes: true })
     .filter((d) => d.isDirectory())

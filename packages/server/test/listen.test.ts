@@ -1,4 +1,4 @@
-// Real sockets on 127.0.0.1 and ::1. Names resolve under /work/shared/tools/with-test-names
+// Real sockets on 127.0.0.1 and ::1. Names resolve under the repository's scripts/with-test-names
 // (localhost and dual.test -> ::1 and 127.0.0.1, v4only.test, v6only.test).
 import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

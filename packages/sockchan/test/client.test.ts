@@ -185,9 +185,8 @@ describe('socket(): the blocking form', () => {
     setReverseLookup(() => new Promise<string>(() => undefined));
     try {
       const ch = track(await socket('127.0.0.1', port));
-      const started = Date.now();
+      // The resolver never answers: resolveNames returning at all is its timeout at work.
       await ch.resolveNames(50);
-      expect(Date.now() - started).toBeLessThan(2000);
       expect(ch.configure('peername')).toEqual(['127.0.0.1', '127.0.0.1', port]);
     } finally {
       setReverseLookup(undefined);

@@ -5,7 +5,7 @@ import { SockchanError, socket } from '../src/index.js';
 import { useChannelCleanup } from './helpers/channels.js';
 import { failureOf, tclFailures } from './helpers/tcl.js';
 
-// Every failure of /work/shared/reference/tcl-socket-behaviour.md, compared with what tclsh 8.6
+// Every failure of Tcl 8.6.13's socket command as recorded from tclsh, compared with what tclsh 8.6
 // says for the same command on this machine (messages and errorCode lists).
 
 const { cleanup, track } = useChannelCleanup();

@@ -8,13 +8,12 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 describe('withDeadline', () => {
   it('kills a child that never answers and fails the run with RowTimeout', async () => {
     let child: BenchChild | undefined;
-    const started = Date.now();
     const run = withDeadline(1, async (track) => {
       child = track(new BenchChild({ runtime: 'node', script: join(fixtures, 'hang.mjs') }, 'server', { count: 5 }, 'hang server'));
       return child.expect('READY ');
     });
+    // The child never answers: the rejection can only come from the deadline.
     await expect(run).rejects.toBeInstanceOf(RowTimeout);
-    expect(Date.now() - started).toBeLessThan(10_000);
     const exit = await child!.exited;
     expect(exit.signal).toBe('SIGKILL');
     // The role and key=value parameters reached the script.

@@ -4,8 +4,8 @@
  *
  * Options: `--runs=N` (base runs per property, default 100000; expensive properties get fewer),
  * `--seed=N` (fast-check seed; default random, printed), `--only=substring`.
- * Needs the private hosts table (the socket() property resolves test names): run under
- * `../shared/tools/with-test-names`.
+ * Needs the private hosts table (the socket() property resolves test names): run under the
+ * repository's `scripts/with-test-names` (`pnpm fuzz` does).
  */
 import net from 'node:net';
 import { offlineProperties, serverCallProperty, socketCallProperty } from './fuzz-properties.js';

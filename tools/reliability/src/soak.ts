@@ -5,7 +5,7 @@
  * Options: `--connections=N` (500), `--min-bytes=N` / `--max-bytes=N` (2-4 MiB per side),
  * `--concurrency=N` (all), `--seed=N` (1), `--timeout-ms=N` (600000), `--quick`
  * (50 connections x 256 KiB), `--json` (JSON only).
- * Needs the private hosts table: run under `../shared/tools/with-test-names`.
+ * Needs the private hosts table: run under the repository's `scripts/with-test-names` (`pnpm soak` does).
  */
 import { runSoak } from './soak-runner.js';
 import type { MemorySample, SoakOptions } from './soak-runner.js';

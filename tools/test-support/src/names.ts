@@ -1,7 +1,8 @@
 /**
- * Name isolation: tests that resolve names must run under the `with-test-names` wrapper
- * (a private mount namespace whose /etc/hosts knows only localhost, dual.test, v4only.test and
- * v6only.test, and whose nsswitch.conf uses files only), so no lookup ever reaches real DNS.
+ * Name isolation: tests that resolve names must run under the repository's
+ * `scripts/with-test-names` (a sandbox of its own mount and network namespaces whose /etc/hosts
+ * knows only localhost, dual.test, v4only.test and v6only.test, and whose nsswitch.conf uses
+ * files only), so no lookup ever reaches real DNS. `scripts/run-tests.mjs` runs every suite there.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -16,24 +17,20 @@ export const TEST_NAMES: Readonly<Record<'localhost' | 'dual.test' | 'v4only.tes
   'v6only.test': ['::1'],
 };
 
-/** The repository root (`/work/main`): this file lives in tools/test-support/{src,dist}/. */
+/** The repository root: this file lives in tools/test-support/{src,dist}/. */
 function repoRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 }
 
 /**
- * The path of the `with-test-names` wrapper: env `SOCKCHAN_WITH_TEST_NAMES` when set, else
- * `../shared/tools/with-test-names` relative to the repository root. Throws
- * `ERR_TEST_SUPPORT_MISSING_TOOL` when no file is there.
+ * The path of the repository's `scripts/with-test-names` (the sandbox with the private hosts
+ * table). Throws `ERR_TEST_SUPPORT_MISSING_TOOL` when it is not there (a copy of the package
+ * outside the repository).
  */
 export function withTestNamesPath(): string {
-  const fromEnv = process.env['SOCKCHAN_WITH_TEST_NAMES'];
-  const path = fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : resolve(repoRoot(), '../shared/tools/with-test-names');
+  const path = resolve(repoRoot(), 'scripts/with-test-names');
   if (!existsSync(path)) {
-    throw new TestSupportError(
-      `the names wrapper ${path} is missing: tests resolve names only under it (set SOCKCHAN_WITH_TEST_NAMES to its path)`,
-      'ERR_TEST_SUPPORT_MISSING_TOOL',
-    );
+    throw new TestSupportError(`the names wrapper ${path} is missing: tests resolve names only under it`, 'ERR_TEST_SUPPORT_MISSING_TOOL');
   }
   return path;
 }
@@ -63,7 +60,7 @@ export function assertTestNames(): void {
       : 'SOCKCHAN_TEST_NAMES is set but /etc/hosts does not define dual.test';
   throw new TestSupportError(
     `this test resolves names and must run under the names wrapper (${why}): ` +
-      `run it with \`node scripts/run-tests.mjs <package>\` or \`${safeWrapperPath()} npx vitest run\``,
+      `run it with \`npx -y pnpm@12.21.0 test <folder>\` from the repository root, or \`${safeWrapperPath()} npx vitest run\``,
     'ERR_TEST_SUPPORT_NO_TEST_NAMES',
   );
 }
@@ -72,6 +69,6 @@ function safeWrapperPath(): string {
   try {
     return withTestNamesPath();
   } catch {
-    return '../shared/tools/with-test-names';
+    return 'scripts/with-test-names';
   }
 }

@@ -2,8 +2,9 @@
  * Network namespaces for what a plain loopback cannot show: a black-holed address (SYNs
  * silently dropped, so a connect hangs), a slow path (the first SYN dropped, so a connect
  * takes the kernel's 1 s SYN retransmission). Each namespace has its own `lo` with 127.0.0.1
- * and ::1, its own nftables, and runs commands under the names wrapper, so names resolve from
- * the private hosts table inside it too.
+ * and ::1 and its own nftables. Namespaces are made inside the sandbox of
+ * `scripts/with-test-names` (where the tests run, as root or as an ordinary user's root of a user
+ * namespace): commands run in them keep its private hosts table and vanish with it.
  *
  * Namespaces are named `<prefix><pid>-<n>-<random>` so that {@link cleanupStaleNetns} can tell
  * leftovers of a crashed run (owner pid gone) from namespaces of a run still in progress.
@@ -12,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { TestSupportError } from './errors.js';
-import { withTestNamesPath } from './names.js';
+import { assertTestNames } from './names.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   runCommand,
@@ -59,7 +60,11 @@ function deleteNamespaceSync(name: string): void {
 
 function assertRoot(what: string): void {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    throw new TestSupportError(`${what} needs root (network namespaces and nftables); this process runs as uid ${process.getuid?.() ?? '?'}`, 'ERR_TEST_SUPPORT_NOT_ROOT');
+    throw new TestSupportError(
+      `${what} needs root (network namespaces and nftables); this process runs as uid ${process.getuid?.() ?? '?'}: ` +
+        'run the tests with `npx -y pnpm@12.21.0 test <folder>`, whose sandbox (scripts/with-test-names) gives an ordinary user a root of its own',
+      'ERR_TEST_SUPPORT_NOT_ROOT',
+    );
   }
 }
 
@@ -187,14 +192,13 @@ function familyOf(address: string): 'ip' | 'ip6' {
 }
 
 /**
- * A network namespace created by {@link createNetns}. Commands run in it under the names
- * wrapper (`ip netns exec NAME with-test-names CMD ...`). Always `dispose()` it (e.g. in
- * `afterEach`/`afterAll`); it is also deleted when this process exits.
+ * A network namespace created by {@link createNetns}. Commands run in it with
+ * `ip netns exec NAME CMD ...`, inside the sandbox's private hosts table. Always `dispose()` it
+ * (e.g. in `afterEach`/`afterAll`); it is also deleted when this process exits.
  */
 export class Netns implements CommandWrapper {
   /** The namespace's name (as `ip netns list` shows it). */
   readonly name: string;
-  private readonly wrapper: string;
   private readonly processes = new Set<ManagedProcess>();
   private readonly rules = new Set<NftRule>();
   private tableReady: Promise<void> | undefined;
@@ -202,14 +206,16 @@ export class Netns implements CommandWrapper {
   private disposed = false;
 
   /** @internal Use {@link createNetns}. */
-  constructor(name: string, wrapper: string) {
+  constructor(name: string) {
     this.name = name;
-    this.wrapper = wrapper;
   }
 
-  /** The command line that runs `command args` inside this namespace under the names wrapper. */
+  /**
+   * The command line that runs `command args` inside this namespace. `ip netns exec` keeps the
+   * mount namespace's bind mounts, so the private hosts table holds inside too.
+   */
   wrapCommand(command: string, args: readonly string[]): [string, string[]] {
-    return ['ip', ['netns', 'exec', this.name, this.wrapper, command, ...args]];
+    return ['ip', ['netns', 'exec', this.name, command, ...args]];
   }
 
   /**
@@ -386,14 +392,14 @@ export class Netns implements CommandWrapper {
 }
 
 /**
- * Creates a network namespace with `lo` up and both 127.0.0.1 and ::1 on it, ready to run
- * commands under the names wrapper. Throws loudly (never skips) when not root, when `ip` or
- * `nft` is missing, or when the wrapper is not found. Deletes the namespace again if any setup
+ * Creates a network namespace with `lo` up and both 127.0.0.1 and ::1 on it. Throws loudly
+ * (never skips) outside the sandbox of `scripts/with-test-names` (`ERR_TEST_SUPPORT_NO_TEST_NAMES`),
+ * when not root there, or when `ip` or `nft` is missing. Deletes the namespace again if any setup
  * step fails.
  */
 export async function createNetns(options: CreateNetnsOptions = {}): Promise<Netns> {
+  assertTestNames();
   assertRoot('createNetns');
-  const wrapper = withTestNamesPath();
   await assertTool('ip', ['-V'], 'iproute2');
   await assertTool('nft', ['--version'], 'nftables');
   const prefix = options.prefix ?? NETNS_PREFIX;
@@ -405,7 +411,7 @@ export async function createNetns(options: CreateNetnsOptions = {}): Promise<Net
   installExitHook();
   await runCommand('ip', ['netns', 'add', name]);
   liveNamespaces.add(name);
-  const netns = new Netns(name, wrapper);
+  const netns = new Netns(name);
   try {
     await runCommand('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     // IPv6 may be disabled by default for new namespaces on some hosts; the fixture needs ::1.

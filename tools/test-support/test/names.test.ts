@@ -1,16 +1,17 @@
 import dns from 'node:dns/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_NAMES, TestSupportError, assertTestNames, underTestNames, withTestNamesPath } from '../src/index.js';
+import { TEST_NAMES, TestSupportError, assertTestNames, runCommand, underTestNames, withTestNamesPath } from '../src/index.js';
 
-const savedEnv = { names: process.env['SOCKCHAN_TEST_NAMES'], wrapper: process.env['SOCKCHAN_WITH_TEST_NAMES'] };
+const savedEnv = { names: process.env['SOCKCHAN_TEST_NAMES'] };
 function restore(key: string, value: string | undefined): void {
   if (value === undefined) delete process.env[key];
   else process.env[key] = value;
 }
 afterEach(() => {
   restore('SOCKCHAN_TEST_NAMES', savedEnv.names);
-  restore('SOCKCHAN_WITH_TEST_NAMES', savedEnv.wrapper);
 });
 
 describe('name isolation', () => {
@@ -51,17 +52,21 @@ describe('name isolation', () => {
     expect((error as Error).message).toContain('SOCKCHAN_TEST_NAMES is not set');
   });
 
-  it('withTestNamesPath finds the wrapper next to the repository', () => {
-    delete process.env['SOCKCHAN_WITH_TEST_NAMES'];
+  it("withTestNamesPath is the repository's own scripts/with-test-names", () => {
     const path = withTestNamesPath();
-    expect(path).toMatch(/\/shared\/tools\/with-test-names$/);
+    expect(path).toBe(fileURLToPath(new URL('../../../scripts/with-test-names', import.meta.url)));
     expect(existsSync(path)).toBe(true);
   });
 
-  it('withTestNamesPath honours SOCKCHAN_WITH_TEST_NAMES and fails loudly when it is missing', () => {
-    process.env['SOCKCHAN_WITH_TEST_NAMES'] = '/bin/sh';
-    expect(withTestNamesPath()).toBe('/bin/sh');
-    process.env['SOCKCHAN_WITH_TEST_NAMES'] = '/nonexistent/with-test-names';
-    expect(() => withTestNamesPath()).toThrow(expect.objectContaining({ code: 'ERR_TEST_SUPPORT_MISSING_TOOL' }));
+  it('a nested call of the wrapper runs the command in the same sandbox', async () => {
+    // Inside the sandbox the wrapper only runs its command: same hosts table, same network.
+    const inner = await runCommand(withTestNamesPath(), ['sh', '-c', 'readlink /proc/self/ns/net; getent hosts v4only.test']);
+    expect(inner.stdout.split('\n')[0]).toBe(readlinkSync('/proc/self/ns/net'));
+    expect(inner.stdout).toMatch(/^127\.0\.0\.1\s+v4only\.test$/m);
+  });
+
+  it('the sandbox has its own network: lo with 127.0.0.1 and ::1 and nothing else', () => {
+    const addresses = Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((a) => `${name} ${a.address}`));
+    expect(addresses.sort()).toEqual(['lo 127.0.0.1', 'lo ::1']);
   });
 });

@@ -33,13 +33,12 @@ function isAlive(pid: number): boolean {
 interface Attempt {
   host: string;
   outcome: string; // 'connected', 'pending' (no answer within the limit) or an error code
-  ms: number;
 }
 
 /**
  * Runs inside the namespace. Arguments: port, hosts to listen on (comma list, may be empty),
- * hosts to connect to in turn (comma list), the limit per attempt in ms. The limit timer is
- * the measurement itself: an attempt still connecting when it fires is reported as pending.
+ * hosts to connect to in turn (comma list), the limit per attempt in ms. Outcomes only, never
+ * durations: an attempt still connecting when the limit timer fires is reported as pending.
  */
 const PROBE = String.raw`
 import net from 'node:net';
@@ -55,9 +54,8 @@ for (const host of split(listenText)) {
   }));
 }
 const attempt = (host) => new Promise((resolve) => {
-  const started = performance.now();
   const socket = net.connect(port, host);
-  const done = (outcome) => { clearTimeout(timer); socket.destroy(); resolve({ host, outcome, ms: Math.round(performance.now() - started) }); };
+  const done = (outcome) => { clearTimeout(timer); socket.destroy(); resolve({ host, outcome }); };
   const timer = setTimeout(() => done('pending'), limit);
   socket.once('connect', () => done('connected'));
   socket.once('error', (e) => done(e.code));
@@ -113,15 +111,12 @@ describe('network namespace fixture', () => {
     const rule = await ns.dropSyn({ address: '::1', port });
     const [v6, v4] = await probe(ns, port, ['::1', '127.0.0.1'], ['::1', '127.0.0.1'], 1500);
     expect(v6).toMatchObject({ host: '::1', outcome: 'pending' });
-    expect(v6!.ms).toBeGreaterThanOrEqual(1400);
     expect(v4).toMatchObject({ host: '127.0.0.1', outcome: 'connected' });
-    expect(v4!.ms).toBeLessThan(1000);
     // The first SYN and the kernel's retransmission at about 1 s, both dropped by the rule.
     expect(await rule.droppedPackets()).toBeGreaterThanOrEqual(2);
     await rule.remove();
     const [after] = await probe(ns, port, ['::1'], ['::1'], 1500);
     expect(after).toMatchObject({ outcome: 'connected' });
-    expect(after!.ms).toBeLessThan(1000);
   });
 
   it('dropSyn: with nothing listening, ::1 hangs while 127.0.0.1 is refused at once', async () => {
@@ -130,21 +125,16 @@ describe('network namespace fixture', () => {
     const [v6, v4] = await probe(ns, port, [], ['::1', '127.0.0.1'], 1500);
     expect(v6).toMatchObject({ outcome: 'pending' });
     expect(v4).toMatchObject({ outcome: 'ECONNREFUSED' });
-    expect(v4!.ms).toBeLessThan(1000);
   });
 
   it('dropFirstSyn: each connect succeeds after the kernel retransmits its SYN (about 1 s)', async () => {
     const port = 5003;
     const rule = await ns.dropFirstSyn({ address: '::1', port });
     const [first, second, v4] = await probe(ns, port, ['::1', '127.0.0.1'], ['::1', '::1', '127.0.0.1'], 5000);
-    for (const attempt of [first!, second!]) {
-      expect(attempt.outcome).toBe('connected');
-      expect(attempt.ms).toBeGreaterThanOrEqual(900);
-      expect(attempt.ms).toBeLessThan(5000);
-    }
+    for (const attempt of [first!, second!]) expect(attempt.outcome).toBe('connected');
     expect(v4).toMatchObject({ outcome: 'connected' });
-    expect(v4!.ms).toBeLessThan(900);
-    // Exactly one SYN dropped per connection attempt.
+    // Exactly one SYN dropped per connection attempt, and each connected all the same: through
+    // its retransmitted SYN (the kernel's, about 1 s later).
     expect(await rule.droppedPackets()).toBe(2);
   });
 
@@ -153,7 +143,6 @@ describe('network namespace fixture', () => {
     const rule = await ns.dropFirstSyn({ address: '127.0.0.1', port });
     const [v4] = await probe(ns, port, ['127.0.0.1'], ['127.0.0.1'], 5000);
     expect(v4).toMatchObject({ outcome: 'connected' });
-    expect(v4!.ms).toBeGreaterThanOrEqual(900);
     expect(await rule.droppedPackets()).toBe(1);
   });
 

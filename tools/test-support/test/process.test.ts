@@ -31,11 +31,9 @@ describe('runCommand', () => {
 
   it('kills the whole process group after the timeout', async () => {
     // The shell forks a background sleep and reports its pid before it waits.
-    const started = Date.now();
     const result = await runCommand('sh', ['-c', 'sleep 30 & echo $!; wait'], { timeoutMs: 300, allowFailure: true });
     expect(result.timedOut).toBe(true);
     expect(result.signal).toBe('SIGKILL');
-    expect(Date.now() - started).toBeLessThan(10_000);
     const grandchild = Number(result.stdout.trim());
     expect(grandchild).toBeGreaterThan(0);
     expect(isAlive(grandchild)).toBe(false);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The recorded Tcl 8.6.13 channel vectors (copied from /work/shared/vectors/tcl-channel). */
+/** The recorded Tcl 8.6.13 channel vectors (test/fixtures/tcl-channel, recorded from tclsh 8.6.13). */
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'tcl-channel');
 
