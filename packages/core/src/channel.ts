@@ -8,6 +8,7 @@ import type { StreamDecoder } from './input.js';
 import { OutputBuffer } from './output.js';
 import { nextChannelName, openNames } from './channel-names.js';
 import { LazyDecoder } from './lazy-decoder.js';
+import { ReadWaiter, checkCount, waiterPromise } from './read-waiter.js';
 import { writeCopy, writeLatin1 } from './socket-writes.js';
 import { endAndDestroy, waitFinish } from './stream-end.js';
 import { ONREAD_BUFFER_SIZE, kChannel, kEarlyInput, onSocketRead, onStreamClose, onStreamData, onStreamDrain, onStreamEnd, onStreamError } from './stream-hooks.js';
@@ -96,33 +97,14 @@ const enum Conn {
   Failed = 2,
 }
 
-/** What an input operation reads. */
-const enum ReadKind {
+
+
+/** What an input operation reads (its values are looked up in this module, as before the split). */
+export const enum ReadKind {
   Line = 0,
   Chars = 1,
   Bytes = 2,
 }
-
-type ReadResult = string | Uint8Array | null;
-
-/**
- * An input operation waiting for data: plain fields, no closures, so a `gets` that has to wait
- * costs this object and its promise.
- */
-class ReadWaiter {
-  resolve: (value: ReadResult) => void = noop;
-  reject: (err: unknown) => void = noop;
-  constructor(
-    readonly kind: ReadKind,
-    /** `read`/`readBytes` count, `undefined` for all. */
-    readonly count: number | undefined,
-    /** Blocking when the operation was started (a nonblocking one may queue behind a blocking one). */
-    readonly wait: boolean,
-  ) {}
-}
-
-function noop(): void {}
-
 
 /** The default constructor options (shared: nothing writes to them). */
 const NO_OPTIONS: ChannelConstructorOptions = Object.freeze({});
@@ -133,14 +115,6 @@ function hasSettings(options: ChannelConstructorOptions): boolean {
   return false;
 }
 
-/** The waiter whose promise is being created: the executor runs synchronously inside `new Promise`. */
-let waiterBeingCreated: ReadWaiter | undefined;
-/** One shared executor for every waiting read (no closure per call). */
-function captureWaiterSettlers(resolve: (value: ReadResult) => void, reject: (err: unknown) => void): void {
-  const w = waiterBeingCreated as ReadWaiter;
-  w.resolve = resolve;
-  w.reject = reject;
-}
 
 /** A waiter for output progress (drain, write completion, connect outcome). */
 type Waiter = { resolve: () => void; reject: (err: unknown) => void };
@@ -564,9 +538,7 @@ export class Channel {
       return Promise.resolve(r);
     }
     const waiter = new ReadWaiter(kind, count, wait);
-    waiterBeingCreated = waiter;
-    const promise = new Promise<ReadResult>(captureWaiterSettlers);
-    waiterBeingCreated = undefined;
+    const promise = waiterPromise(waiter);
     (this.readWaiters ??= []).push(waiter);
     this.serviceReads();
     return promise;
@@ -1572,17 +1544,6 @@ export class Channel {
   }
 }
 
-function checkCount(n: number | undefined, what: string): SockchanError | undefined {
-  if (n === undefined) return undefined;
-  if (!Number.isSafeInteger(n) || n < 0) {
-    return new SockchanError(`expected non-negative integer but got "${valueText(n)}"`, {
-      code: 'ERR_SOCKCHAN_BAD_VALUE',
-      errorCode: ['TCL', 'VALUE', 'NUMBER'],
-      cause: what,
-    });
-  }
-  return undefined;
-}
 
 
 function settleAll(waiters: Waiter[] | undefined): void {
