@@ -2,10 +2,18 @@ import { Socket } from 'node:net';
 import type { OnReadOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError, badDirection, errnoCodeOf, errnoText, posixError, valueText } from '@sockchan/base';
-import { createDecoder, createEncoder, resolveEncodingName, systemEncoding } from '@sockchan/encodings';
+import { createEncoder, resolveEncodingName } from '@sockchan/encodings';
 import { InputBuffer } from './input.js';
 import type { StreamDecoder } from './input.js';
 import { OutputBuffer } from './output.js';
+import { nextChannelName, openNames } from './channel-names.js';
+import { LazyDecoder } from './lazy-decoder.js';
+import { ReadWaiter, checkCount, waiterPromise } from './read-waiter.js';
+import { writeCopy, writeLatin1 } from './socket-writes.js';
+import { endAndDestroy, waitFinish } from './stream-end.js';
+import { ONREAD_BUFFER_SIZE, kChannel, kEarlyInput, onSocketRead, onStreamClose, onStreamData, onStreamDrain, onStreamEnd, onStreamError } from './stream-hooks.js';
+import type { StreamWithChannel } from './stream-hooks.js';
+import { currentSystemEncoding } from './system-encoding.js';
 import {
   GENERIC_OPTION_NAMES,
   badOptionError,
@@ -63,41 +71,11 @@ export interface DriverOptionSpec {
   readonly settable: boolean;
 }
 
-const kChannel = Symbol('sockchan.channel');
-/** Chunks a socket made with {@link Channel.onread} read before a channel took it. */
-const kEarlyInput = Symbol('sockchan.earlyInput');
-type StreamWithChannel = Duplex & { [kChannel]?: Channel | undefined; [kEarlyInput]?: EarlyInput | undefined };
-
-/** Input held for a channel that does not exist yet (see onSocketRead). */
-interface EarlyInput {
-  readonly chunks: Buffer[];
-  bytes: number;
-}
-
-/**
- * What a socket made with {@link Channel.onread} reads before a channel takes it may hold: past
- * this the socket stops reading (the peer sees TCP backpressure) until a channel takes it.
- */
-const EARLY_INPUT_LIMIT = 256 * 1024;
-
-/** The size of the one read buffer shared by every socket made with {@link Channel.onread}. */
-const ONREAD_BUFFER_SIZE = 64 * 1024;
 
 let onreadOption: OnReadOpts | undefined;
 
-let channelCounter = 0;
-const openNames = new Set<string>();
 
-/** A fresh process-unique channel name: `prefix` followed by a number (`sock7`). */
-export function nextChannelName(prefix = 'sock'): string {
-  channelCounter += 1;
-  return `${prefix}${channelCounter}`;
-}
-
-/** Names of the open channels of this process (`chan names`), in creation order. */
-export function channelNames(): string[] {
-  return [...openNames];
-}
+export { channelNames, nextChannelName } from './channel-names.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Whole buffers that filled are sent together at the end of the turn, or at once beyond this size. */
@@ -119,53 +97,13 @@ const enum Conn {
   Failed = 2,
 }
 
-/** What an input operation reads. */
-const enum ReadKind {
+
+
+/** What an input operation reads (its values are looked up in this module, as before the split). */
+export const enum ReadKind {
   Line = 0,
   Chars = 1,
   Bytes = 2,
-}
-
-type ReadResult = string | Uint8Array | null;
-
-/**
- * An input operation waiting for data: plain fields, no closures, so a `gets` that has to wait
- * costs this object and its promise.
- */
-class ReadWaiter {
-  resolve: (value: ReadResult) => void = noop;
-  reject: (err: unknown) => void = noop;
-  constructor(
-    readonly kind: ReadKind,
-    /** `read`/`readBytes` count, `undefined` for all. */
-    readonly count: number | undefined,
-    /** Blocking when the operation was started (a nonblocking one may queue behind a blocking one). */
-    readonly wait: boolean,
-  ) {}
-}
-
-function noop(): void {}
-
-let lastLocale: string | undefined;
-let lastSystemEncoding: string | undefined;
-
-/**
- * `systemEncoding()`: the locale variables are read each time (a locale changed at run time
- * applies to channels that need their encoding afterwards), the encoding name is worked out again
- * only when their value changed (the name lookup costs more than the read).
- */
-function currentSystemEncoding(): string {
-  const env = process.env;
-  // The first non-empty of LC_ALL, LC_CTYPE, LANG, as systemEncoding() takes it.
-  let locale = env['LC_ALL'];
-  if (locale === undefined || locale === '') locale = env['LC_CTYPE'];
-  if (locale === undefined || locale === '') locale = env['LANG'];
-  if (locale === '') locale = undefined;
-  if (lastSystemEncoding === undefined || locale !== lastLocale) {
-    lastSystemEncoding = systemEncoding(locale === undefined ? {} : { LC_ALL: locale });
-    lastLocale = locale;
-  }
-  return lastSystemEncoding;
 }
 
 /** The default constructor options (shared: nothing writes to them). */
@@ -177,14 +115,6 @@ function hasSettings(options: ChannelConstructorOptions): boolean {
   return false;
 }
 
-/** The waiter whose promise is being created: the executor runs synchronously inside `new Promise`. */
-let waiterBeingCreated: ReadWaiter | undefined;
-/** One shared executor for every waiting read (no closure per call). */
-function captureWaiterSettlers(resolve: (value: ReadResult) => void, reject: (err: unknown) => void): void {
-  const w = waiterBeingCreated as ReadWaiter;
-  w.resolve = resolve;
-  w.reject = reject;
-}
 
 /** A waiter for output progress (drain, write completion, connect outcome). */
 type Waiter = { resolve: () => void; reject: (err: unknown) => void };
@@ -608,9 +538,7 @@ export class Channel {
       return Promise.resolve(r);
     }
     const waiter = new ReadWaiter(kind, count, wait);
-    waiterBeingCreated = waiter;
-    const promise = new Promise<ReadResult>(captureWaiterSettlers);
-    waiterBeingCreated = undefined;
+    const promise = waiterPromise(waiter);
     (this.readWaiters ??= []).push(waiter);
     this.serviceReads();
     return promise;
@@ -1616,205 +1544,15 @@ export class Channel {
   }
 }
 
-function checkCount(n: number | undefined, what: string): SockchanError | undefined {
-  if (n === undefined) return undefined;
-  if (!Number.isSafeInteger(n) || n < 0) {
-    return new SockchanError(`expected non-negative integer but got "${valueText(n)}"`, {
-      code: 'ERR_SOCKCHAN_BAD_VALUE',
-      errorCode: ['TCL', 'VALUE', 'NUMBER'],
-      cause: what,
-    });
-  }
-  return undefined;
-}
 
-/** Up to this size Node copies a string write through a stack buffer: no allocation at all. */
-const STACK_WRITE_LIMIT = 16 * 1024;
-/** The largest scratch buffer kept for reuse. */
-const SCRATCH_LIMIT = 256 * 1024;
-/**
- * One buffer shared by every channel for large text writes to sockets: it is filled, written, and
- * kept only when the socket copied it into the kernel at once (its queue is empty after the
- * write, so nothing holds the buffer). Fresh memory for every 64 KiB write costs page faults on
- * each use; this region stays mapped.
- */
-let scratch: Buffer | undefined;
-
-/** The scratch buffer, at least `n` bytes, taken out of reuse until {@link writeScratch} gives it back. */
-function takeScratch(n: number): Buffer {
-  let buf = scratch;
-  scratch = undefined;
-  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
-  return buf;
-}
-
-/** Writes the first `n` bytes of a scratch buffer; it is reused only if the socket kept nothing. */
-function writeScratch(s: Duplex, buf: Buffer, n: number): void {
-  s.write(buf.subarray(0, n));
-  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
-  if (s.writableLength === 0) scratch = buf;
-}
-
-/** Writes `latin1` text (one byte per character) to a `net.Socket`. */
-function writeLatin1(s: Duplex, text: string): void {
-  const n = text.length;
-  if (n <= STACK_WRITE_LIMIT || n > SCRATCH_LIMIT) {
-    s.write(text, 'latin1');
-    return;
-  }
-  const buf = takeScratch(n);
-  buf.write(text, 0, n, 'latin1');
-  writeScratch(s, buf, n);
-}
-
-/**
- * Writes a copy of the caller's bytes (a stream may keep what it is given until the write is
- * done; Tcl sends the bytes as they were at the call). To a `net.Socket`, through the scratch
- * buffer: a copy into memory that stays mapped, no allocation when the kernel takes it at once.
- */
-function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
-  const n = bytes.length;
-  if (!socket || n > SCRATCH_LIMIT) {
-    s.write(Buffer.from(bytes));
-    return;
-  }
-  const buf = takeScratch(n);
-  bytes.copy(buf, 0);
-  writeScratch(s, buf, n);
-}
 
 function settleAll(waiters: Waiter[] | undefined): void {
   if (waiters === undefined) return;
   for (const w of waiters) w.resolve();
 }
 
-/** Ends the stream after its queued writes and destroys it once they are done. */
-function endAndDestroy(s: Duplex, blocking: boolean): Promise<void> {
-  if (s instanceof Socket && !s.destroyed && !s.writableEnded && s.writableLength === 0 && !s.connecting && (s as { encrypted?: boolean }).encrypted !== true) {
-    // Nothing left to send: close the descriptor at once, as Tcl's close() does. The kernel sends
-    // the FIN after whatever it still holds; end() would first make libuv shutdown() and wait.
-    // A TLS socket (`encrypted`) ends instead: end() sends TLS's close_notify before the FIN.
-    s.destroy();
-    return RESOLVED;
-  }
-  const p = new Promise<void>((resolve, reject) => {
-    if (s.destroyed) {
-      resolve();
-      return;
-    }
-    let settled = false;
-    const done = (err?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      s.off('finish', onFinish);
-      s.off('error', onErr);
-      s.off('close', onCloseEv);
-      if (!s.destroyed) s.destroy();
-      if (err !== undefined) reject(err instanceof Error ? err : posixError('', errnoCodeOf(err) ?? 'EPIPE', err));
-      else resolve();
-    };
-    const onFinish = (): void => done();
-    const onErr = (err: unknown): void => done(err);
-    const onCloseEv = (): void => done(s.writableFinished ? undefined : posixError('', 'EPIPE'));
-    s.once('finish', onFinish);
-    s.once('error', onErr);
-    s.once('close', onCloseEv);
-    if (!s.writableEnded) s.end();
-    else if (s.writableFinished) done();
-  });
-  void blocking;
-  return p;
-}
 
-function waitFinish(s: Duplex): Promise<void> {
-  if (s.writableFinished || s.destroyed) return RESOLVED;
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      s.off('finish', done);
-      s.off('close', done);
-      resolve();
-    };
-    s.once('finish', done);
-    s.once('close', done);
-  });
-}
 
-/** Creates the decoder on first use (idle channels allocate none); no closures per channel. */
-class LazyDecoder implements StreamDecoder {
-  private real: StreamDecoder | undefined = undefined;
-  constructor(
-    private readonly encoding: string,
-    private readonly profile: ChannelProfile,
-  ) {}
-  private get decoder(): StreamDecoder {
-    return (this.real ??= createDecoder(this.encoding, { profile: this.profile }));
-  }
-  decode(chunk: Uint8Array): string {
-    return this.decoder.decode(chunk);
-  }
-  end(): string {
-    return this.decoder.end();
-  }
-  get pending(): number {
-    return this.real === undefined ? 0 : this.real.pending;
-  }
-  get error(): Error | undefined {
-    return this.real === undefined ? undefined : this.real.error;
-  }
-  clone(): StreamDecoder {
-    return this.real === undefined ? new LazyDecoder(this.encoding, this.profile) : this.real.clone();
-  }
-  reset(): void {
-    this.real?.reset();
-  }
-}
-
-/**
- * The `onread` callback of {@link Channel.onread}. Node calls it on the socket (`this`), with the
- * shared buffer, which the next read of any socket overwrites: the bytes are copied out at once.
- */
-function onSocketRead(this: unknown, nread: number, buf: Uint8Array): boolean {
-  if (!(this instanceof Socket)) {
-    // Node has always called it as a method of the socket; without that no channel can be found.
-    throw new SockchanError('Channel.onread: Node did not call onread on its socket', { code: 'ERR_SOCKCHAN_INTERNAL', errorCode: ['NONE'] });
-  }
-  const chunk = Buffer.allocUnsafe(nread);
-  chunk.set(buf.subarray(0, nread));
-  return deliverRead(this, chunk);
-}
-
-/** Gives a chunk read by a Channel.onread socket to its channel, or keeps it until one takes the socket. */
-function deliverRead(socket: StreamWithChannel, chunk: Buffer): boolean {
-  const ch = socket[kChannel];
-  if (ch !== undefined) {
-    ch.onData(chunk, true);
-    return true;
-  }
-  const early = (socket[kEarlyInput] ??= { chunks: [], bytes: 0 });
-  early.chunks.push(chunk);
-  early.bytes += chunk.length;
-  // false: Node stops reading (readStop) until attach resumes the socket.
-  return early.bytes < EARLY_INPUT_LIMIT;
-}
-
-// Module-level stream handlers (no closure per channel): the stream carries its channel.
-function onStreamData(this: StreamWithChannel, chunk: Buffer | string): void {
-  // A net.Socket emits 'data' from its read callback or from the stream's own flow tick, never
-  // inside a caller's write: the readable handler may run at once (see onData).
-  this[kChannel]?.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this instanceof Socket);
-}
-function onStreamEnd(this: StreamWithChannel): void {
-  this[kChannel]?.onEnd();
-}
-function onStreamError(this: StreamWithChannel, err: unknown): void {
-  this[kChannel]?.onError(err);
-}
-function onStreamClose(this: StreamWithChannel): void {
-  this[kChannel]?.onClose();
-}
-function onStreamDrain(this: StreamWithChannel): void {
-  this[kChannel]?.onDrain();
-}
 function sendFullBuffers(ch: Channel): void {
   ch.sendFullBuffers();
 }
