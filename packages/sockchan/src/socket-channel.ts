@@ -1,15 +1,14 @@
 import type { Socket } from 'node:net';
-import { SockchanError, displayAddress, matchUniquePrefix, parseTclBoolean, posixError, toSockchanError } from '@sockchan/base';
+import { SockchanError, displayAddress, matchUniquePrefix, parseTclBoolean, posixError, reverseNames, toSockchanError } from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
 import { Channel, badOptionError, matchGenericOption, optionWord } from '@sockchan/core';
 import type { ChannelOptions, ChannelSettings, DriverOptionSpec } from '@sockchan/core';
 import type { Attempt } from '@sockchan/async-connect';
-import { reverseName } from './reverse.js';
 
 /**
  * `SocketChannel`: a Tcl socket channel. Core's `Channel` does the I/O; this class adds what Tcl's
  * TCP driver adds: the read-only options `-error`, `-peername`, `-sockname`, `-connecting`, Tcl 9's
- * settable `-keepalive` and `-nodelay`, reverse lookups that never block, and the async-connect
+ * settable `-keepalive` and `-nodelay`, lazy reverse lookups that never block, and the async-connect
  * life cycle (created before the connection exists, then connected or failed).
  */
 
@@ -87,14 +86,13 @@ const DEFAULT_RESOLVE_TIMEOUT_MS = 2000;
 
 /** Shared by every channel without attempts (accepted ones): idle servers hold thousands. */
 const NO_ATTEMPTS: readonly Attempt[] = Object.freeze([]);
-const LOOKUPS_DONE: Promise<void> = Promise.resolve();
 /** The default options (shared: nothing writes to them). */
 const NO_OPTIONS: SocketChannelConstructorOptions = Object.freeze({});
 
+/** One end of the connection; its host name comes from the process's reverse-lookup pool when queried. */
 interface Endpoint {
   readonly address: string;
   readonly port: number;
-  host: string | undefined;
 }
 
 const enum State {
@@ -121,7 +119,6 @@ export class SocketChannel extends Channel {
   #keepalive = false;
   #nodelay = false;
   readonly #reverseLookup: boolean;
-  #lookups: Promise<void> | undefined;
   #attempts: readonly Attempt[] = NO_ATTEMPTS;
   #abort: AbortController | undefined;
   /** The sides closed so far (a channel with both closed is gone, as after `close()`). */
@@ -188,17 +185,24 @@ export class SocketChannel extends Channel {
     // Tcl keeps a socket writable after the peer's FIN. socket() and socket.server() create their
     // sockets that way; a socket wrapped by `new SocketChannel(socket)` is switched here.
     socket.allowHalfOpen = true;
-    // The peer's address is known already (the listener or the connect asked for it); the local
-    // one costs a getsockname() and is taken when first needed (see #localEnd).
-    const remoteAddress = socket.remoteAddress;
-    if (remoteAddress !== undefined) this.#peer = { address: shownAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
+    // The ends are made when first queried (#peerEnd, #localEnd: a getsockname()). Node keeps
+    // the peer's address once read: the listener read it for accepted sockets; a connect's is
+    // read now, while the socket surely has its descriptor.
+    if (attempts.length > 0) this.#peerEnd();
     if (this.#keepalive) socket.setKeepAlive(true);
     if (this.#nodelay) socket.setNoDelay(true);
     this.attach(socket);
-    // Started once the current callback returns: a connection closed at once (an accept-and-close
-    // server) costs no lookup; any other starts its lookups long before a human-scale query.
-    // A tick is the cheapest deferral (an immediate costs a timer object and a native call).
-    if (this.#reverseLookup) process.nextTick(startLookups, this);
+    // No reverse lookup here: they start when a name is queried (see resolveNames).
+  }
+
+  /** The peer's end, made from the socket on first use. */
+  #peerEnd(): Endpoint | undefined {
+    if (this.#peer !== undefined) return this.#peer;
+    const s = this.#socket;
+    const address = s?.remoteAddress;
+    if (s === undefined || address === undefined) return undefined;
+    this.#peer = { address: shownAddress(address), port: s.remotePort ?? 0 };
+    return this.#peer;
   }
 
   /** The local end, read from the socket on first use (while the socket still has its descriptor). */
@@ -207,7 +211,7 @@ export class SocketChannel extends Channel {
     const s = this.#socket;
     const address = s?.localAddress;
     if (s === undefined || address === undefined) return undefined;
-    this.#local = { address: shownAddress(address), port: s.localPort ?? 0, host: undefined };
+    this.#local = { address: shownAddress(address), port: s.localPort ?? 0 };
     return this.#local;
   }
 
@@ -225,7 +229,6 @@ export class SocketChannel extends Channel {
     // Tcl keeps the last attempt's descriptor: `-sockname` still answers with its local end.
     this.#local = failedLocalEnd(this.#attempts);
     this.failConnect();
-    if (this.#local !== undefined && this.#reverseLookup) process.nextTick(startLookups, this);
   }
 
   /**
@@ -268,30 +271,10 @@ export class SocketChannel extends Channel {
     return this.#closedSides !== 3;
   }
 
-  /** @internal Starts the reverse lookups (once), unless the channel is closed already. */
-  _startLookups(): Promise<void> {
-    if (this.#lookups !== undefined) return this.#lookups;
-    if (!this.isOpen()) return Promise.resolve();
-    const jobs: Promise<void>[] = [];
-    for (const end of [this.#peer, this.#localEnd()]) {
-      if (end === undefined || end.host !== undefined) continue;
-      jobs.push(
-        reverseName(end.address).then((host) => {
-          end.host = host;
-        }),
-      );
-    }
-    const all = Promise.all(jobs).then(() => {
-      // Done: hold a shared settled promise instead of this one (idle servers hold thousands).
-      this.#lookups = LOOKUPS_DONE;
-    });
-    this.#lookups = all;
-    return all;
-  }
-
   /**
-   * Waits until the reverse lookups of `sockname` and `peername` are done, at most `timeoutMs`
-   * (default 2000 ms); the names are then in `configure('peername')` / `configure('sockname')`.
+   * Starts the reverse lookups of `sockname` and `peername` (as a query of either does) and waits
+   * until they are done, at most `timeoutMs` (default 2000 ms); the names are then in
+   * `configure('peername')` / `configure('sockname')`. Names in `/etc/hosts` are known at once.
    * Resolves at once with `reverseLookup: false` or before the connect has ended (after a failed
    * connect, it waits for the name of a known local end). Never rejects for a lookup that fails
    * (the address is then the name, as in Tcl).
@@ -299,17 +282,9 @@ export class SocketChannel extends Channel {
   async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
     if (!this.isOpen()) throw this.unknownChannelError();
     if (!this.#reverseLookup || this.#state === State.Connecting) return;
-    const lookups = this._startLookups();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, timeoutMs));
-      timer.unref();
-    });
-    try {
-      await Promise.race([lookups, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const addresses: string[] = [];
+    for (const end of [this.#peerEnd(), this.#localEnd()]) if (end !== undefined) addresses.push(end.address);
+    await reverseNames().resolve(addresses, timeoutMs);
   }
 
   private unknownChannelError(): SockchanError {
@@ -409,7 +384,7 @@ export class SocketChannel extends Channel {
       }
       case 'peername':
         if (this.#state === State.Failed) throw posixError("can't get peername: ", 'ENOTCONN');
-        return triple(this.#peer, this.#reverseLookup);
+        return triple(this.#peerEnd(), this.#reverseLookup);
       case 'sockname':
         return triple(this.#localEnd(), this.#reverseLookup);
       case 'keepalive':
@@ -422,13 +397,10 @@ export class SocketChannel extends Channel {
   }
 }
 
+/** An end's triple; with reverse lookups on, the name if known, else the address while its lookup starts. */
 function triple(end: Endpoint | undefined, reverse: boolean): SocketAddressValue {
   if (end === undefined) return '';
-  return [end.address, reverse ? (end.host ?? end.address) : end.address, end.port];
-}
-
-function startLookups(ch: SocketChannel): void {
-  void ch._startLookups();
+  return [end.address, reverse ? (reverseNames().query(end.address) ?? end.address) : end.address, end.port];
 }
 
 /** `displayAddress`, skipped for the common forms it leaves unchanged (IPv4, IPv6 not starting with `:`). */
@@ -458,7 +430,7 @@ function failedLocalEnd(attempts: readonly Attempt[]): Endpoint | undefined {
   const address = last.boundAddress ?? last.localAddress;
   const port = last.boundPort ?? last.localPort;
   if (address === undefined || port === undefined || port === 0) return undefined;
-  return { address: shownAddress(address), port, host: undefined };
+  return { address: shownAddress(address), port };
 }
 
 /** The `-error` text of a failed connect: the errno text, or the resolver's (`Name or service not known`). */
