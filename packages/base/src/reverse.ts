@@ -11,7 +11,7 @@ import { SocketAddress, isIP } from 'node:net';
  * `crypto` share: a DNS that never answers holds a pool thread for the resolver's whole timeout
  * (10 s and more). So lookups here are lazy (started by a query), answered from `/etc/hosts`
  * at once when it has the address (read on the caller's thread, never the pool), bounded in
- * number on the pool (default 2 of libuv's 4 threads), bounded in time (a waiter gets the
+ * number on the pool (default 1: libuv gives DNS work 2 of its 4 threads, and `dns.lookup` keeps one), bounded in time (a waiter gets the
  * address after `timeoutMs`; the pool thread stays counted until `getnameinfo` returns), cached
  * (30 s; a stale name is served while it is looked up again), and queued in a bounded queue
  * (beyond it the address stands for itself).
@@ -29,7 +29,10 @@ export interface ReverseNamesOptions {
    * `/etc/hosts` with the system lookup, `null` with a `lookup` of your own (it replaces both).
    */
   hostsFile?: string | null;
-  /** Lookups running at once, at least 1. Default: half of libuv's thread pool (`UV_THREADPOOL_SIZE`, 4), so 2. */
+  /**
+   * Lookups running at once, at least 1. Default: one less than the threads libuv gives DNS work
+   * (half its pool, `UV_THREADPOOL_SIZE`, rounded up), at least 1: 1 with the default pool of 4.
+   */
   maxInFlight?: number;
   /** Lookups waiting for a free slot, at most; beyond, the address is the answer. Default 1024. */
   maxQueued?: number;
@@ -91,10 +94,15 @@ async function systemLookup(address: string): Promise<string> {
   return hostname;
 }
 
+/**
+ * libuv runs DNS work (`getaddrinfo`, `getnameinfo`) on at most half its pool's threads, rounded
+ * up: 2 of the default 4. Reverse lookups take one less, so that `dns.lookup` (every connect by
+ * name) always finds a slot, however slow the reverse zone.
+ */
 function defaultMaxInFlight(): number {
   const pool = Number(process.env['UV_THREADPOOL_SIZE']);
-  const size = Number.isInteger(pool) && pool > 0 ? pool : 4;
-  return Math.max(1, Math.floor(size / 2));
+  const size = Number.isInteger(pool) && pool > 0 ? Math.min(pool, 1024) : 4;
+  return Math.max(1, Math.floor((size + 1) / 2) - 1);
 }
 
 /** The form an address is compared in: IPv6 canonical (`::1`), IPv4 as given. */
