@@ -101,6 +101,30 @@ const enum State {
   Failed = 2,
 }
 
+/** The bits of `SocketChannel.#bits`: the state, the socket options, the closed sides. */
+const enum Bit {
+  StateMask = 3,
+  Keepalive = 4,
+  Nodelay = 8,
+  NoReverse = 16,
+  ClosedRead = 32,
+  ClosedWrite = 64,
+  ClosedBoth = 96,
+}
+
+/** The two ends, made when first queried (or known from a failed connect). */
+interface Ends {
+  peer: Endpoint | undefined;
+  local: Endpoint | undefined;
+}
+
+/** What only a connect has: its attempts, its abort, its failure text; accepted channels have none. */
+interface ConnectInfo {
+  attempts: readonly Attempt[];
+  abort: AbortController | undefined;
+  error: string;
+}
+
 /**
  * A Tcl socket channel: `gets`, `read`, `puts`, `flush`, `close` (and half-close), events and
  * `configure` as in Tcl, over a TCP connection. Made by `socket()`, `socket.server()` (accepted
@@ -111,18 +135,12 @@ const enum State {
  * and `nodelay` (queried and set by name; the full listing is Tcl 8.6.13's).
  */
 export class SocketChannel extends Channel {
-  #state: State = State.Connecting;
+  // Four fields only: an idle server holds thousands of channels (see the `Bit` flags).
   #socket: Socket | undefined;
-  #local: Endpoint | undefined;
-  #peer: Endpoint | undefined;
-  #error = '';
-  #keepalive = false;
-  #nodelay = false;
-  readonly #reverseLookup: boolean;
-  #attempts: readonly Attempt[] = NO_ATTEMPTS;
-  #abort: AbortController | undefined;
-  /** The sides closed so far (a channel with both closed is gone, as after `close()`). */
-  #closedSides: 0 | 1 | 2 | 3 = 0;
+  /** State, keepalive, nodelay, reverse lookups off, the sides closed so far (`Bit`). */
+  #bits = 0;
+  #ends: Ends | undefined;
+  #connect: ConnectInfo | undefined;
 
   /**
    * Wraps a `net.Socket` (connected, or still connecting: the channel then waits for it as an
@@ -133,7 +151,7 @@ export class SocketChannel extends Channel {
     const name = options.name;
     // Settings are applied below, once this class's fields exist (core would call configure now).
     super(undefined, name === undefined ? NO_OPTIONS : { name });
-    this.#reverseLookup = options.reverseLookup !== false;
+    if (options.reverseLookup === false) this.#bits |= Bit.NoReverse;
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -174,45 +192,65 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _connected(socket: Socket, attempts: readonly Attempt[]): void {
-    if (attempts.length > 0) this.#attempts = attempts;
-    this.#abort = undefined;
-    if (this.#state !== State.Connecting) {
+    const connect = this.#connect;
+    if (connect !== undefined) connect.abort = undefined;
+    if (attempts.length > 0) this.connectInfo().attempts = attempts;
+    if (this.state() !== State.Connecting) {
       socket.destroy();
       return;
     }
-    this.#state = State.Connected;
+    this.#bits = (this.#bits & ~Bit.StateMask) | State.Connected;
     this.#socket = socket;
     // Tcl keeps a socket writable after the peer's FIN. socket() and socket.server() create their
     // sockets that way; a socket wrapped by `new SocketChannel(socket)` is switched here.
     socket.allowHalfOpen = true;
-    // The ends are made when first queried (#peerEnd, #localEnd: a getsockname()). Node keeps
+    // The ends are made when first queried (peerEnd, localEnd: a getsockname()). Node keeps
     // the peer's address once read: the listener read it for accepted sockets; a connect's is
     // read now, while the socket surely has its descriptor.
-    if (attempts.length > 0) this.#peerEnd();
-    if (this.#keepalive) socket.setKeepAlive(true);
-    if (this.#nodelay) socket.setNoDelay(true);
+    if (attempts.length > 0) this.peerEnd();
+    if ((this.#bits & Bit.Keepalive) !== 0) socket.setKeepAlive(true);
+    if ((this.#bits & Bit.Nodelay) !== 0) socket.setNoDelay(true);
     this.attach(socket);
     // No reverse lookup here: they start when a name is queried (see resolveNames).
   }
 
+  private state(): State {
+    return (this.#bits & Bit.StateMask) as State;
+  }
+
+  /** The connect's record, made on first use (accepted channels never need one). */
+  private connectInfo(): ConnectInfo {
+    this.#connect ??= { attempts: NO_ATTEMPTS, abort: undefined, error: '' };
+    return this.#connect;
+  }
+
+  private ends(): Ends {
+    this.#ends ??= { peer: undefined, local: undefined };
+    return this.#ends;
+  }
+
   /** The peer's end, made from the socket on first use. */
-  #peerEnd(): Endpoint | undefined {
-    if (this.#peer !== undefined) return this.#peer;
+  private peerEnd(): Endpoint | undefined {
+    const known = this.#ends?.peer;
+    if (known !== undefined) return known;
     const s = this.#socket;
     const address = s?.remoteAddress;
     if (s === undefined || address === undefined) return undefined;
-    this.#peer = { address: shownAddress(address), port: s.remotePort ?? 0 };
-    return this.#peer;
+    const peer = { address: shownAddress(address), port: s.remotePort ?? 0 };
+    this.ends().peer = peer;
+    return peer;
   }
 
   /** The local end, read from the socket on first use (while the socket still has its descriptor). */
-  #localEnd(): Endpoint | undefined {
-    if (this.#local !== undefined) return this.#local;
+  private localEnd(): Endpoint | undefined {
+    const known = this.#ends?.local;
+    if (known !== undefined) return known;
     const s = this.#socket;
     const address = s?.localAddress;
     if (s === undefined || address === undefined) return undefined;
-    this.#local = { address: shownAddress(address), port: s.localPort ?? 0 };
-    return this.#local;
+    const local = { address: shownAddress(address), port: s.localPort ?? 0 };
+    this.ends().local = local;
+    return local;
   }
 
   /**
@@ -220,14 +258,15 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _connectFailed(err: unknown): void {
-    this.#abort = undefined;
+    const connect = this.connectInfo();
+    connect.abort = undefined;
     const attempts = (err as { attempts?: unknown }).attempts;
-    if (Array.isArray(attempts)) this.#attempts = attempts as readonly Attempt[];
-    if (this.#state !== State.Connecting) return;
-    this.#state = State.Failed;
-    this.#error = connectFailureText(err);
+    if (Array.isArray(attempts)) connect.attempts = attempts as readonly Attempt[];
+    if (this.state() !== State.Connecting) return;
+    this.#bits = (this.#bits & ~Bit.StateMask) | State.Failed;
+    connect.error = connectFailureText(err);
     // Tcl keeps the last attempt's descriptor: `-sockname` still answers with its local end.
-    this.#local = failedLocalEnd(this.#attempts);
+    this.ends().local = failedLocalEnd(connect.attempts);
     this.failConnect();
   }
 
@@ -236,10 +275,11 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _attempt(attempt: Attempt): void {
-    const list = this.#attempts.filter((a) => a.id !== attempt.id);
+    const connect = this.connectInfo();
+    const list = connect.attempts.filter((a) => a.id !== attempt.id);
     list.push(attempt);
     list.sort((a, b) => a.id - b.id);
-    this.#attempts = list;
+    connect.attempts = list;
   }
 
   /**
@@ -247,7 +287,7 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _setAbort(controller: AbortController): void {
-    this.#abort = controller;
+    this.connectInfo().abort = controller;
   }
 
   /**
@@ -255,7 +295,7 @@ export class SocketChannel extends Channel {
    * started; empty for accepted channels and wrapped sockets. Updated while an async connect runs.
    */
   get attempts(): readonly Attempt[] {
-    return this.#attempts;
+    return this.#connect?.attempts ?? NO_ATTEMPTS;
   }
 
   /**
@@ -268,7 +308,7 @@ export class SocketChannel extends Channel {
   }
 
   private isOpen(): boolean {
-    return this.#closedSides !== 3;
+    return (this.#bits & Bit.ClosedBoth) !== Bit.ClosedBoth;
   }
 
   /**
@@ -281,9 +321,9 @@ export class SocketChannel extends Channel {
    */
   async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
     if (!this.isOpen()) throw this.unknownChannelError();
-    if (!this.#reverseLookup || this.#state === State.Connecting) return;
+    if ((this.#bits & Bit.NoReverse) !== 0 || this.state() === State.Connecting) return;
     const addresses: string[] = [];
-    for (const end of [this.#peerEnd(), this.#localEnd()]) if (end !== undefined) addresses.push(end.address);
+    for (const end of [this.peerEnd(), this.localEnd()]) if (end !== undefined) addresses.push(end.address);
     await reverseNames().resolve(addresses, timeoutMs);
   }
 
@@ -302,16 +342,16 @@ export class SocketChannel extends Channel {
    * on and the output is delivered in the background.
    */
   override close(direction?: 'read' | 'write'): Promise<void> {
-    const abort = this.#abort;
-    if (direction === undefined && abort !== undefined && this.#state === State.Connecting && this.isOpen() && this.pending('output') === 0) {
-      this.#abort = undefined;
+    const abort = this.#connect?.abort;
+    if (direction === undefined && abort !== undefined && this.state() === State.Connecting && this.isOpen() && this.pending('output') === 0) {
+      this.connectInfo().abort = undefined;
       const closed = super.close();
-      this.#closedSides = 3;
+      this.#bits |= Bit.ClosedBoth;
       abort.abort(new SockchanError('channel closed during connect', { code: 'ERR_SOCKCHAN_ABORTED' }));
       return closed;
     }
     const result = super.close(direction);
-    this.#closedSides |= direction === undefined ? 3 : direction === 'read' ? 1 : 2;
+    this.#bits |= direction === undefined ? Bit.ClosedBoth : direction === 'read' ? Bit.ClosedRead : Bit.ClosedWrite;
     return result;
   }
 
@@ -358,10 +398,10 @@ export class SocketChannel extends Channel {
     const s = this.#socket;
     try {
       if (name === 'keepalive') {
-        this.#keepalive = on;
+        this.#bits = on ? this.#bits | Bit.Keepalive : this.#bits & ~Bit.Keepalive;
         if (s !== undefined && !s.destroyed) s.setKeepAlive(on);
       } else {
-        this.#nodelay = on;
+        this.#bits = on ? this.#bits | Bit.Nodelay : this.#bits & ~Bit.Nodelay;
         if (s !== undefined && !s.destroyed) s.setNoDelay(on);
       }
     } catch (err) {
@@ -370,27 +410,29 @@ export class SocketChannel extends Channel {
   }
 
   protected override driverOptions(): readonly DriverOptionSpec[] {
-    return this.#state === State.Failed ? DRIVER_OPTIONS_FAILED : DRIVER_OPTIONS;
+    return this.state() === State.Failed ? DRIVER_OPTIONS_FAILED : DRIVER_OPTIONS;
   }
 
   protected override getDriverOption(name: string): unknown {
     switch (name) {
       case 'connecting':
-        return this.#state === State.Connecting;
+        return this.state() === State.Connecting;
       case 'error': {
-        const text = this.#error;
-        this.#error = '';
+        const connect = this.#connect;
+        if (connect === undefined) return '';
+        const text = connect.error;
+        connect.error = '';
         return text;
       }
       case 'peername':
-        if (this.#state === State.Failed) throw posixError("can't get peername: ", 'ENOTCONN');
-        return triple(this.#peerEnd(), this.#reverseLookup);
+        if (this.state() === State.Failed) throw posixError("can't get peername: ", 'ENOTCONN');
+        return triple(this.peerEnd(), (this.#bits & Bit.NoReverse) === 0);
       case 'sockname':
-        return triple(this.#localEnd(), this.#reverseLookup);
+        return triple(this.localEnd(), (this.#bits & Bit.NoReverse) === 0);
       case 'keepalive':
-        return this.#keepalive;
+        return (this.#bits & Bit.Keepalive) !== 0;
       case 'nodelay':
-        return this.#nodelay;
+        return (this.#bits & Bit.Nodelay) !== 0;
       default:
         throw badOptionError(name, []);
     }
