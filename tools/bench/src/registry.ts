@@ -7,6 +7,11 @@ export function nodeRow(name: string): ChildSpec {
   return { runtime: 'node', script: join(distRows, `${name}.js`) };
 }
 
+/** The idle cluster server (`src/rows/cluster-idle.ts`) running `impl`'s idle server in every worker. */
+function clusterRow(impl: 'net' | 'sockchan'): ChildSpec {
+  return { ...nodeRow('cluster-idle'), env: { SOCKCHAN_BENCH_CLUSTER_IMPL: impl } };
+}
+
 /** A tclsh row script: `src/rows/<name>.tcl`, run from src. */
 export function tclRow(name: string): ChildSpec {
   return { runtime: 'tclsh', script: join(tclRows, `${name}.tcl`) };
@@ -43,11 +48,11 @@ export const rows: readonly RowSpec[] = [
   { workload: 'accept', impl: 'tclsh', server: tclRow('tcl-accept') },
   { workload: 'accept', impl: '@sockchan/server', server: nodeRow('listener-accept') },
   { workload: 'accept', impl: 'sockchan', server: nodeRow('sockchan-accept') },
-  { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle') },
+  { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle'), clusterServer: clusterRow('net') },
   { workload: 'idle', impl: 'tclsh', server: tclRow('tcl-idle') },
   { workload: 'idle', impl: '@sockchan/server', server: nodeRow('listener-idle') },
   { workload: 'idle', impl: '@sockchan/core', server: nodeRow('core-idle') },
-  { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle') },
+  { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle'), clusterServer: clusterRow('sockchan') },
 ];
 
 /**
