@@ -111,6 +111,32 @@ async function localAddresses(cfg: CheckedOptions): Promise<string[]> {
   return addresses;
 }
 
+/** What `getpeername` fills in (Node's TCP handle). */
+interface PeerScratch {
+  address?: string | undefined;
+  port?: number | undefined;
+  family?: string | undefined;
+}
+
+/** One object for every accept: the peer is read from it at once. */
+const peerScratch: PeerScratch = {};
+
+/**
+ * The peer's address and port, from one `getpeername()` on the socket's handle, without the
+ * object `socket.remoteAddress` caches on every socket (an idle server holds thousands; the
+ * channel asks the socket again when its `peername` is queried). Falls back to
+ * `remoteAddress`/`remotePort` where the handle has no `getpeername`.
+ */
+function peerOf(socket: Socket): PeerScratch {
+  const handle = (socket as unknown as { _handle?: { getpeername?: (out: PeerScratch) => number } })._handle;
+  if (typeof handle?.getpeername !== 'function') return { address: socket.remoteAddress, port: socket.remotePort };
+  peerScratch.address = undefined;
+  peerScratch.port = undefined;
+  peerScratch.family = undefined;
+  if (handle.getpeername(peerScratch) !== 0) peerScratch.address = undefined;
+  return peerScratch;
+}
+
 function defaultOnError(err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`${text}\n`);
@@ -155,8 +181,9 @@ class ListenerImpl implements Listener, DescriptorClient {
       this.#open += 1;
       socket.on('close', this.#release);
     }
-    let address = socket.remoteAddress;
-    const port = socket.remotePort;
+    const peer = peerOf(socket);
+    let address = peer.address;
+    const port = peer.port;
     if (address === undefined || port === undefined) {
       // getpeername failed: the peer reset the connection before we got to it.
       socket.destroy();
