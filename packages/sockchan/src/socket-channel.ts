@@ -102,15 +102,15 @@ const enum State {
 }
 
 /** The bits of `SocketChannel.#bits`: the state, the socket options, the closed sides. */
-const enum Bit {
-  StateMask = 3,
-  Keepalive = 4,
-  Nodelay = 8,
-  NoReverse = 16,
-  ClosedRead = 32,
-  ClosedWrite = 64,
-  ClosedBoth = 96,
-}
+const Bit = {
+  StateMask: 3,
+  Keepalive: 4,
+  Nodelay: 8,
+  NoReverse: 16,
+  ClosedRead: 32,
+  ClosedWrite: 64,
+  ClosedBoth: 96,
+} as const;
 
 /** The two ends, made when first queried (or known from a failed connect). */
 interface Ends {
@@ -215,7 +215,7 @@ export class SocketChannel extends Channel {
   }
 
   private state(): State {
-    return (this.#bits & Bit.StateMask) as State;
+    return this.#bits & Bit.StateMask;
   }
 
   /** The connect's record, made on first use (accepted channels never need one). */
