@@ -1,6 +1,6 @@
 /**
  * `@sockchan/base`: what every sockchan package shares. The error type, Tcl's errno texts,
- * Tcl's port, integer and boolean parsing, and the address triple.
+ * Tcl's port, integer and boolean parsing, the address triple, and the process's reverse lookups.
  * @packageDocumentation
  */
 export { SockchanError, isSockchanError } from './errors.js';
@@ -20,3 +20,5 @@ export { parsePort, lookupTcpService, setServicesPath } from './port.js';
 export type { ParsePortOptions } from './port.js';
 export { addressFamily, stripBrackets, displayAddress } from './address.js';
 export type { AddressTriple } from './address.js';
+export { ReverseNames, reverseNames, setReverseLookup } from './reverse.js';
+export type { ReverseLookup, ReverseNamesOptions, ReverseNamesStats } from './reverse.js';

@@ -1,12 +1,26 @@
 import net from 'node:net';
 import type { Server, ServerOpts, Socket } from 'node:net';
 import dns from 'node:dns';
-import { SockchanError, addressFamily, displayAddress, notAnInteger, parsePort, toSockchanError, valueText } from '@sockchan/base';
+import {
+  ReverseNames,
+  SockchanError,
+  addressFamily,
+  displayAddress,
+  errnoCodeOf,
+  errnoText,
+  notAnInteger,
+  parsePort,
+  reverseNames,
+  toSockchanError,
+  valueText,
+} from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
 import { BindFailure, bindAll } from './bind.js';
 import type { BindOne, BoundSocket } from './bind.js';
+import { descriptorWatch } from './descriptors.js';
+import type { DescriptorClient } from './descriptors.js';
 import { checkOptions, nodeHasReusePort } from './options.js';
-import type { CheckedOptions, ListenOptions, ReverseResolver } from './options.js';
+import type { CheckedOptions, ListenOptions } from './options.js';
 import { readProxyHeader } from './proxy-connection.js';
 import type { ProxyHeaderCallback } from './proxy-connection.js';
 import type { ProxyHeader } from './proxy-protocol.js';
@@ -18,6 +32,11 @@ const WILDCARDS: readonly string[] = ['0.0.0.0', '::'];
 
 /** How long {@link Listener.resolveNames} waits at most, by default. */
 const DEFAULT_RESOLVE_TIMEOUT_MS = 2000;
+
+/** Accept failures are reported at most this often (with a count). */
+const ACCEPT_REPORT_INTERVAL_MS = 1000;
+
+const ACCEPT_FAILED = "couldn't accept connection: ";
 
 /**
  * A listening server: one listening socket per local address, all on one port.
@@ -31,13 +50,14 @@ export interface Listener {
   /**
    * The listening addresses as Tcl's server `-sockname` lists them: one
    * `[address, hostName, port]` triple per socket, IPv4 first. The host name is the address
-   * itself for wildcards, and until its background reverse lookup has finished (never
-   * blocking). Empty once closed.
+   * itself for wildcards; others are looked up when first queried (here or by
+   * {@link Listener.resolveNames}): the name from `/etc/hosts` at once, else the address until
+   * the background lookup has answered (never blocking). Empty once closed.
    */
   addresses(): AddressTriple[];
   /**
-   * Waits until the reverse lookups of the listening addresses are done, or `timeoutMs`
-   * (default 2000) has passed; {@link Listener.addresses} then shows the names found.
+   * Starts the reverse lookups of the listening addresses and waits until they are done, or
+   * `timeoutMs` (default 2000) has passed; {@link Listener.addresses} then shows the names found.
    */
   resolveNames(timeoutMs?: number): Promise<void>;
   /**
@@ -67,12 +87,6 @@ async function systemResolve(host: string): Promise<readonly string[]> {
   return found.map((a) => a.address);
 }
 
-/** `getnameinfo` without NI_NUMERICHOST, as Tcl does for `-sockname`. */
-async function systemReverse(address: string): Promise<string> {
-  const { hostname } = await dns.promises.lookupService(address, 0);
-  return hostname;
-}
-
 /**
  * Local addresses to listen on, in Tcl's order: IPv4 ones first, then the others, each group
  * in resolver order, duplicates dropped (a name listed twice in a hosts file would otherwise
@@ -100,6 +114,32 @@ async function localAddresses(cfg: CheckedOptions): Promise<string[]> {
   return addresses;
 }
 
+/** What `getpeername` fills in (Node's TCP handle). */
+interface PeerScratch {
+  address?: string | undefined;
+  port?: number | undefined;
+  family?: string | undefined;
+}
+
+/** One object for every accept: the peer is read from it at once. */
+const peerScratch: PeerScratch = {};
+
+/**
+ * The peer's address and port, from one `getpeername()` on the socket's handle, without the
+ * object `socket.remoteAddress` caches on every socket (an idle server holds thousands; the
+ * channel asks the socket again when its `peername` is queried). Falls back to
+ * `remoteAddress`/`remotePort` where the handle has no `getpeername`.
+ */
+function peerOf(socket: Socket): PeerScratch {
+  const handle = (socket as unknown as { _handle?: { getpeername?: (out: PeerScratch) => number } })._handle;
+  if (typeof handle?.getpeername !== 'function') return { address: socket.remoteAddress, port: socket.remotePort };
+  peerScratch.address = undefined;
+  peerScratch.port = undefined;
+  peerScratch.family = undefined;
+  if (handle.getpeername(peerScratch) !== 0) peerScratch.address = undefined;
+  return peerScratch;
+}
+
 function defaultOnError(err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`${text}\n`);
@@ -109,13 +149,18 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
-class ListenerImpl implements Listener {
+class ListenerImpl implements Listener, DescriptorClient {
   readonly #cfg: CheckedOptions;
   #port = 0;
   #sockets: readonly { readonly address: string; readonly server: Server }[] = [];
-  #hostNames: string[] = [];
-  #lookups: Promise<void> | undefined;
+  /** The reverse-lookup pool of a `reverseLookup` function (the process's pool serves `true`). */
+  #ownNames: ReverseNames | undefined;
   #closing: Promise<void> | undefined;
+  /** Accept failures not reported yet (rate limit), and when the last report went out. */
+  #acceptFailures = 0;
+  #acceptFailureCode = 'EMFILE';
+  #lastAcceptReport = -Infinity;
+  #wasFull = false;
   readonly #onConnection: CheckedOptions['onConnection'];
   readonly #onError: CheckedOptions['onError'];
   readonly #onDrop: CheckedOptions['onDrop'];
@@ -125,6 +170,13 @@ class ListenerImpl implements Listener {
 
   /** The one 'connection' handler of all this listener's servers (no closure per connection). */
   readonly #accept = (socket: Socket): void => {
+    if (descriptorWatch.full && descriptorWatch.stillFull()) {
+      // Out of descriptors: this connection took the watch's reserve slot. Closing it frees the
+      // slot for the next one, so each is counted here rather than shed by libuv unseen.
+      socket.destroy();
+      this.#acceptFailed('EMFILE');
+      return;
+    }
     if (this.#open >= this.#maxConnections) {
       this.#drop(socket);
       return;
@@ -133,8 +185,9 @@ class ListenerImpl implements Listener {
       this.#open += 1;
       socket.on('close', this.#release);
     }
-    let address = socket.remoteAddress;
-    const port = socket.remotePort;
+    const peer = peerOf(socket);
+    let address = peer.address;
+    const port = peer.port;
     if (address === undefined || port === undefined) {
       // getpeername failed: the peer reset the connection before we got to it.
       socket.destroy();
@@ -187,7 +240,13 @@ class ListenerImpl implements Listener {
 
   /** Failures of a listening socket after it listens (accept errors that Node reports). */
   readonly #serverError = (err: unknown): void => {
-    this.#report(toSockchanError("couldn't accept connection: ", err), undefined);
+    const code = errnoCodeOf(err);
+    // Out of descriptors (libuv could not shed with its reserve): counted, reported once a second.
+    if (code === 'EMFILE' || code === 'ENFILE') {
+      this.#acceptFailed(code);
+      return;
+    }
+    this.#report(toSockchanError(ACCEPT_FAILED, err), undefined);
   };
 
   constructor(cfg: CheckedOptions) {
@@ -233,16 +292,21 @@ class ListenerImpl implements Listener {
       });
   }
 
-  /** Takes over the sockets {@link bindAll} bound, and starts the reverse lookups. */
+  /** Takes over the sockets {@link bindAll} bound, and starts watching the descriptors. */
   attach(port: number, sockets: readonly { readonly address: string; readonly server: Server }[]): this {
     this.#port = port;
     this.#sockets = sockets;
-    this.#hostNames = sockets.map((s) => s.address);
     const reverseLookup = this.#cfg.reverseLookup;
-    if (reverseLookup !== false) {
-      this.#lookups = this.#lookUpNames(reverseLookup === true ? systemReverse : reverseLookup);
-    }
+    if (typeof reverseLookup === 'function') this.#ownNames = new ReverseNames({ lookup: reverseLookup });
+    descriptorWatch.add(this);
     return this;
+  }
+
+  /** The reverse-lookup pool, `undefined` with `reverseLookup: false`. */
+  #names(): ReverseNames | undefined {
+    const reverseLookup = this.#cfg.reverseLookup;
+    if (reverseLookup === false) return undefined;
+    return this.#ownNames ?? reverseNames();
   }
 
   get port(): number {
@@ -255,38 +319,54 @@ class ListenerImpl implements Listener {
 
   addresses(): AddressTriple[] {
     if (this.#closing !== undefined) return [];
-    return this.#sockets.map((s, i) => [s.address, this.#hostNames[i] ?? s.address, this.port] as const);
-  }
-
-  async #lookUpNames(reverse: ReverseResolver): Promise<void> {
-    await Promise.all(
-      this.#sockets.map(async (s, i) => {
-        if (isWildcard(s.address)) return;
-        try {
-          const name = await reverse(s.address);
-          if (typeof name === 'string' && name !== '') this.#hostNames[i] = name;
-        } catch {
-          // No name: the address stands for itself, as Tcl shows it.
-        }
-      }),
-    );
+    const names = this.#names();
+    return this.#sockets.map((s) => {
+      const name = names === undefined || isWildcard(s.address) ? undefined : names.query(s.address);
+      return [s.address, name ?? s.address, this.port] as const;
+    });
   }
 
   async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
-    if (this.#lookups === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, timeoutMs));
-    });
-    try {
-      await Promise.race([this.#lookups, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const names = this.#names();
+    if (names === undefined) return;
+    const addresses = this.#sockets.map((s) => s.address).filter((a) => !isWildcard(a));
+    await names.resolve(addresses, timeoutMs);
+  }
+
+  /** The descriptor watch's check (once a second): reports what was counted, and running out. */
+  onDescriptorCheck(full: boolean): void {
+    const enteredFull = full && !this.#wasFull;
+    this.#wasFull = full;
+    if (this.#acceptFailures > 0 || enteredFull) this.#reportAcceptFailures(Date.now());
+  }
+
+  /** One accept that failed for want of descriptors: reported at once, or with the next report. */
+  #acceptFailed(code: string): void {
+    this.#acceptFailures += 1;
+    this.#acceptFailureCode = code;
+    const now = Date.now();
+    if (now - this.#lastAcceptReport >= ACCEPT_REPORT_INTERVAL_MS) this.#reportAcceptFailures(now);
+  }
+
+  #reportAcceptFailures(now: number): void {
+    const count = this.#acceptFailures;
+    const code = this.#acceptFailureCode;
+    this.#acceptFailures = 0;
+    this.#lastAcceptReport = now;
+    const what =
+      count === 0
+        ? 'the process has no descriptor left for new connections'
+        : `${count} connection${count === 1 ? '' : 's'} closed at once`;
+    const text = errnoText(code);
+    this.#report(
+      new SockchanError(`${ACCEPT_FAILED}${text} (${what})`, { code, errorCode: ['POSIX', code, text] }),
+      undefined,
+    );
   }
 
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
+    descriptorWatch.delete(this);
     // server.close() closes the listening descriptor synchronously; its 'close' event would
     // wait for every accepted connection to end, which is not what closing a Tcl server means.
     for (const { server } of this.#sockets) server.close();

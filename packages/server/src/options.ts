@@ -19,9 +19,12 @@ export type ConnectionHandler = (socket: Socket, address: string, port: number, 
 
 /**
  * Receives what cannot be thrown to a caller: errors of the connection handler (with the
- * socket it was given, already destroyed) and failures of `accept()` that Node reports on a
- * listening socket (no socket then; running out of descriptors is not one of them: libuv
- * sheds those connections itself and the listener goes on).
+ * socket it was given, already destroyed) and failures of `accept()` (no socket then). Running
+ * out of descriptors (`EMFILE`) is reported at most once a second per listener, with the number
+ * of connections closed for it since the last report (`couldn't accept connection: too many
+ * open files (3 connections closed at once)`), and once when the process runs out (`... (the
+ * process has no descriptor left for new connections)`); the listener goes on and accepts
+ * again as soon as descriptors are free.
  */
 export type ErrorHandler = (err: unknown, socket?: Socket) => void;
 
@@ -82,9 +85,11 @@ export interface ListenOptions {
   keepAlive?: boolean;
   /**
    * Reverse-resolve the listening addresses so that {@link Listener.addresses} can show host
-   * names, as Tcl's `-sockname` does; the lookups run in the background and never delay
-   * anything. `false` (Tcl's `noReverseDNS`) keeps the addresses numeric; a function replaces
-   * the system's `getnameinfo`. Wildcard addresses are never looked up. Default true.
+   * names, as Tcl's `-sockname` does: when first queried, through the process's bounded
+   * reverse-lookup pool (`reverseNames()` of `@sockchan/base`: `/etc/hosts` first, then
+   * `getnameinfo` in the background); never delaying anything. `false` (Tcl's `noReverseDNS`)
+   * keeps the addresses numeric; a function replaces the hosts file and `getnameinfo` for this
+   * listener. Wildcard addresses are never looked up. Default true.
    */
   reverseLookup?: boolean | ReverseResolver;
   /** Resolves `myaddr` names (default: the system resolver, like `getaddrinfo`). For tests. */

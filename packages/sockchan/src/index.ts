@@ -34,8 +34,6 @@ export type {
 } from './socket-channel.js';
 export { ServerChannel, channelNames } from './server-channel.js';
 export type { ServerChannelOptions } from './server-channel.js';
-export { setReverseLookup } from './reverse.js';
-export type { ReverseLookup } from './reverse.js';
 export { parseSocketArgs, SOCKET_WRONG_ARGS } from './tcl-args.js';
 export type { ParsedClientArgs, ParsedServerArgs, TclSocketWord } from './tcl-args.js';
 

@@ -1,16 +1,15 @@
 import type { Socket } from 'node:net';
-import { SockchanError, displayAddress, matchUniquePrefix, parseTclBoolean, posixError, toSockchanError } from '@sockchan/base';
+import { SockchanError, displayAddress, matchUniquePrefix, parseTclBoolean, posixError, reverseNames, toSockchanError } from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
 import { Channel, badOptionError, matchGenericOption, optionWord } from '@sockchan/core';
 import type { ChannelOptions, ChannelSettings, DriverOptionSpec } from '@sockchan/core';
 import type { Attempt } from '@sockchan/async-connect';
 import type { ProxyHeader } from '@sockchan/server';
-import { reverseName } from './reverse.js';
 
 /**
  * `SocketChannel`: a Tcl socket channel. Core's `Channel` does the I/O; this class adds what Tcl's
  * TCP driver adds: the read-only options `-error`, `-peername`, `-sockname`, `-connecting`, Tcl 9's
- * settable `-keepalive` and `-nodelay`, reverse lookups that never block, and the async-connect
+ * settable `-keepalive` and `-nodelay`, lazy reverse lookups that never block, and the async-connect
  * life cycle (created before the connection exists, then connected or failed).
  */
 
@@ -94,20 +93,45 @@ const DEFAULT_RESOLVE_TIMEOUT_MS = 2000;
 
 /** Shared by every channel without attempts (accepted ones): idle servers hold thousands. */
 const NO_ATTEMPTS: readonly Attempt[] = Object.freeze([]);
-const LOOKUPS_DONE: Promise<void> = Promise.resolve();
 /** The default options (shared: nothing writes to them). */
 const NO_OPTIONS: SocketChannelConstructorOptions = Object.freeze({});
 
+/** One end of the connection; its host name comes from the process's reverse-lookup pool when queried. */
 interface Endpoint {
   readonly address: string;
   readonly port: number;
-  host: string | undefined;
 }
 
 const enum State {
   Connecting = 0,
   Connected = 1,
   Failed = 2,
+}
+
+/** The bits of `SocketChannel.#bits`: the state, the socket options, the closed sides. */
+const Bit = {
+  StateMask: 3,
+  Keepalive: 4,
+  Nodelay: 8,
+  NoReverse: 16,
+  ClosedRead: 32,
+  ClosedWrite: 64,
+  ClosedBoth: 96,
+} as const;
+
+/** The two ends, made when first queried (or known from a failed connect). */
+interface Ends {
+  peer: Endpoint | undefined;
+  local: Endpoint | undefined;
+  /** The PROXY protocol header the connection began with: the peer is then its source. */
+  proxy?: ProxyHeader | undefined;
+}
+
+/** What only a connect has: its attempts, its abort, its failure text; accepted channels have none. */
+interface ConnectInfo {
+  attempts: readonly Attempt[];
+  abort: AbortController | undefined;
+  error: string;
 }
 
 /**
@@ -120,20 +144,12 @@ const enum State {
  * and `nodelay` (queried and set by name; the full listing is Tcl 8.6.13's).
  */
 export class SocketChannel extends Channel {
-  #state: State = State.Connecting;
+  // Four fields only: an idle server holds thousands of channels (see the `Bit` flags).
   #socket: Socket | undefined;
-  #local: Endpoint | undefined;
-  #peer: Endpoint | undefined;
-  #error = '';
-  #keepalive = false;
-  #nodelay = false;
-  readonly #reverseLookup: boolean;
-  #lookups: Promise<void> | undefined;
-  #attempts: readonly Attempt[] = NO_ATTEMPTS;
-  #abort: AbortController | undefined;
-  #proxy: ProxyHeader | undefined;
-  /** The sides closed so far (a channel with both closed is gone, as after `close()`). */
-  #closedSides: 0 | 1 | 2 | 3 = 0;
+  /** State, keepalive, nodelay, reverse lookups off, the sides closed so far (`Bit`). */
+  #bits = 0;
+  #ends: Ends | undefined;
+  #connect: ConnectInfo | undefined;
 
   /**
    * Wraps a `net.Socket` (connected, or still connecting: the channel then waits for it as an
@@ -144,8 +160,8 @@ export class SocketChannel extends Channel {
     const name = options.name;
     // Settings are applied below, once this class's fields exist (core would call configure now).
     super(undefined, name === undefined ? NO_OPTIONS : { name });
-    this.#reverseLookup = options.reverseLookup !== false;
-    this.#proxy = options.proxy;
+    if (options.reverseLookup === false) this.#bits |= Bit.NoReverse;
+    if (options.proxy !== undefined) this.ends().proxy = options.proxy;
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -186,41 +202,73 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _connected(socket: Socket, attempts: readonly Attempt[]): void {
-    if (attempts.length > 0) this.#attempts = attempts;
-    this.#abort = undefined;
-    if (this.#state !== State.Connecting) {
+    const connect = this.#connect;
+    if (connect !== undefined) connect.abort = undefined;
+    if (attempts.length > 0) this.connectInfo().attempts = attempts;
+    if (this.state() !== State.Connecting) {
       socket.destroy();
       return;
     }
-    this.#state = State.Connected;
+    this.#bits = (this.#bits & ~Bit.StateMask) | State.Connected;
     this.#socket = socket;
     // Tcl keeps a socket writable after the peer's FIN. socket() and socket.server() create their
     // sockets that way; a socket wrapped by `new SocketChannel(socket)` is switched here.
     socket.allowHalfOpen = true;
-    // The peer's address is known already (the listener or the connect asked for it); the local
-    // one costs a getsockname() and is taken when first needed (see #localEnd).
-    const remoteAddress = socket.remoteAddress;
-    // Behind a proxy (PROXY protocol), the peer is the original client the header names.
-    const source = this.#proxy?.source;
-    if (source !== undefined) this.#peer = { address: shownAddress(source.address), port: source.port, host: undefined };
-    else if (remoteAddress !== undefined) this.#peer = { address: shownAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
-    if (this.#keepalive) socket.setKeepAlive(true);
-    if (this.#nodelay) socket.setNoDelay(true);
+    // The ends are made when first queried (peerEnd, localEnd: a getsockname()). Node keeps
+    // the peer's address once read: the listener read it for accepted sockets; a connect's is
+    // read now, while the socket surely has its descriptor.
+    if (attempts.length > 0) this.peerEnd();
+    if ((this.#bits & Bit.Keepalive) !== 0) socket.setKeepAlive(true);
+    if ((this.#bits & Bit.Nodelay) !== 0) socket.setNoDelay(true);
     this.attach(socket);
-    // Started once the current callback returns: a connection closed at once (an accept-and-close
-    // server) costs no lookup; any other starts its lookups long before a human-scale query.
-    // A tick is the cheapest deferral (an immediate costs a timer object and a native call).
-    if (this.#reverseLookup) process.nextTick(startLookups, this);
+    // No reverse lookup here: they start when a name is queried (see resolveNames).
+  }
+
+  private state(): State {
+    return this.#bits & Bit.StateMask;
+  }
+
+  /** The connect's record, made on first use (accepted channels never need one). */
+  private connectInfo(): ConnectInfo {
+    this.#connect ??= { attempts: NO_ATTEMPTS, abort: undefined, error: '' };
+    return this.#connect;
+  }
+
+  private ends(): Ends {
+    this.#ends ??= { peer: undefined, local: undefined };
+    return this.#ends;
+  }
+
+  /** The peer's end, made from the socket on first use. */
+  private peerEnd(): Endpoint | undefined {
+    const ends = this.#ends;
+    const known = ends?.peer;
+    if (known !== undefined) return known;
+    // Behind a proxy (PROXY protocol), the peer is the original client the header names.
+    const source = ends?.proxy?.source;
+    if (source !== undefined) {
+      const peer = { address: shownAddress(source.address), port: source.port };
+      this.ends().peer = peer;
+      return peer;
+    }
+    const s = this.#socket;
+    const address = s?.remoteAddress;
+    if (s === undefined || address === undefined) return undefined;
+    const peer = { address: shownAddress(address), port: s.remotePort ?? 0 };
+    this.ends().peer = peer;
+    return peer;
   }
 
   /** The local end, read from the socket on first use (while the socket still has its descriptor). */
-  #localEnd(): Endpoint | undefined {
-    if (this.#local !== undefined) return this.#local;
+  private localEnd(): Endpoint | undefined {
+    const known = this.#ends?.local;
+    if (known !== undefined) return known;
     const s = this.#socket;
     const address = s?.localAddress;
     if (s === undefined || address === undefined) return undefined;
-    this.#local = { address: shownAddress(address), port: s.localPort ?? 0, host: undefined };
-    return this.#local;
+    const local = { address: shownAddress(address), port: s.localPort ?? 0 };
+    this.ends().local = local;
+    return local;
   }
 
   /**
@@ -228,16 +276,16 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _connectFailed(err: unknown): void {
-    this.#abort = undefined;
+    const connect = this.connectInfo();
+    connect.abort = undefined;
     const attempts = (err as { attempts?: unknown }).attempts;
-    if (Array.isArray(attempts)) this.#attempts = attempts as readonly Attempt[];
-    if (this.#state !== State.Connecting) return;
-    this.#state = State.Failed;
-    this.#error = connectFailureText(err);
+    if (Array.isArray(attempts)) connect.attempts = attempts as readonly Attempt[];
+    if (this.state() !== State.Connecting) return;
+    this.#bits = (this.#bits & ~Bit.StateMask) | State.Failed;
+    connect.error = connectFailureText(err);
     // Tcl keeps the last attempt's descriptor: `-sockname` still answers with its local end.
-    this.#local = failedLocalEnd(this.#attempts);
+    this.ends().local = failedLocalEnd(connect.attempts);
     this.failConnect();
-    if (this.#local !== undefined && this.#reverseLookup) process.nextTick(startLookups, this);
   }
 
   /**
@@ -245,10 +293,11 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _attempt(attempt: Attempt): void {
-    const list = this.#attempts.filter((a) => a.id !== attempt.id);
+    const connect = this.connectInfo();
+    const list = connect.attempts.filter((a) => a.id !== attempt.id);
     list.push(attempt);
     list.sort((a, b) => a.id - b.id);
-    this.#attempts = list;
+    connect.attempts = list;
   }
 
   /**
@@ -256,7 +305,7 @@ export class SocketChannel extends Channel {
    * @internal
    */
   _setAbort(controller: AbortController): void {
-    this.#abort = controller;
+    this.connectInfo().abort = controller;
   }
 
   /**
@@ -264,7 +313,7 @@ export class SocketChannel extends Channel {
    * started; empty for accepted channels and wrapped sockets. Updated while an async connect runs.
    */
   get attempts(): readonly Attempt[] {
-    return this.#attempts;
+    return this.#connect?.attempts ?? NO_ATTEMPTS;
   }
 
   /**
@@ -275,7 +324,7 @@ export class SocketChannel extends Channel {
    * `peername` shows the header's source; `sockname` stays the socket's own end.
    */
   get proxy(): ProxyHeader | undefined {
-    return this.#proxy;
+    return this.#ends?.proxy;
   }
 
   /**
@@ -288,51 +337,23 @@ export class SocketChannel extends Channel {
   }
 
   private isOpen(): boolean {
-    return this.#closedSides !== 3;
-  }
-
-  /** @internal Starts the reverse lookups (once), unless the channel is closed already. */
-  _startLookups(): Promise<void> {
-    if (this.#lookups !== undefined) return this.#lookups;
-    if (!this.isOpen()) return Promise.resolve();
-    const jobs: Promise<void>[] = [];
-    for (const end of [this.#peer, this.#localEnd()]) {
-      if (end === undefined || end.host !== undefined) continue;
-      jobs.push(
-        reverseName(end.address).then((host) => {
-          end.host = host;
-        }),
-      );
-    }
-    const all = Promise.all(jobs).then(() => {
-      // Done: hold a shared settled promise instead of this one (idle servers hold thousands).
-      this.#lookups = LOOKUPS_DONE;
-    });
-    this.#lookups = all;
-    return all;
+    return (this.#bits & Bit.ClosedBoth) !== Bit.ClosedBoth;
   }
 
   /**
-   * Waits until the reverse lookups of `sockname` and `peername` are done, at most `timeoutMs`
-   * (default 2000 ms); the names are then in `configure('peername')` / `configure('sockname')`.
+   * Starts the reverse lookups of `sockname` and `peername` (as a query of either does) and waits
+   * until they are done, at most `timeoutMs` (default 2000 ms); the names are then in
+   * `configure('peername')` / `configure('sockname')`. Names in `/etc/hosts` are known at once.
    * Resolves at once with `reverseLookup: false` or before the connect has ended (after a failed
    * connect, it waits for the name of a known local end). Never rejects for a lookup that fails
    * (the address is then the name, as in Tcl).
    */
   async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
     if (!this.isOpen()) throw this.unknownChannelError();
-    if (!this.#reverseLookup || this.#state === State.Connecting) return;
-    const lookups = this._startLookups();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, timeoutMs));
-      timer.unref();
-    });
-    try {
-      await Promise.race([lookups, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if ((this.#bits & Bit.NoReverse) !== 0 || this.state() === State.Connecting) return;
+    const addresses: string[] = [];
+    for (const end of [this.peerEnd(), this.localEnd()]) if (end !== undefined) addresses.push(end.address);
+    await reverseNames().resolve(addresses, timeoutMs);
   }
 
   private unknownChannelError(): SockchanError {
@@ -350,16 +371,16 @@ export class SocketChannel extends Channel {
    * on and the output is delivered in the background.
    */
   override close(direction?: 'read' | 'write'): Promise<void> {
-    const abort = this.#abort;
-    if (direction === undefined && abort !== undefined && this.#state === State.Connecting && this.isOpen() && this.pending('output') === 0) {
-      this.#abort = undefined;
+    const abort = this.#connect?.abort;
+    if (direction === undefined && abort !== undefined && this.state() === State.Connecting && this.isOpen() && this.pending('output') === 0) {
+      this.connectInfo().abort = undefined;
       const closed = super.close();
-      this.#closedSides = 3;
+      this.#bits |= Bit.ClosedBoth;
       abort.abort(new SockchanError('channel closed during connect', { code: 'ERR_SOCKCHAN_ABORTED' }));
       return closed;
     }
     const result = super.close(direction);
-    this.#closedSides |= direction === undefined ? 3 : direction === 'read' ? 1 : 2;
+    this.#bits |= direction === undefined ? Bit.ClosedBoth : direction === 'read' ? Bit.ClosedRead : Bit.ClosedWrite;
     return result;
   }
 
@@ -409,10 +430,10 @@ export class SocketChannel extends Channel {
     const s = this.#socket;
     try {
       if (name === 'keepalive') {
-        this.#keepalive = on;
+        this.#bits = on ? this.#bits | Bit.Keepalive : this.#bits & ~Bit.Keepalive;
         if (s !== undefined && !s.destroyed) s.setKeepAlive(on);
       } else {
-        this.#nodelay = on;
+        this.#bits = on ? this.#bits | Bit.Nodelay : this.#bits & ~Bit.Nodelay;
         if (s !== undefined && !s.destroyed) s.setNoDelay(on);
       }
     } catch (err) {
@@ -421,41 +442,40 @@ export class SocketChannel extends Channel {
   }
 
   protected override driverOptions(): readonly DriverOptionSpec[] {
-    return this.#state === State.Failed ? DRIVER_OPTIONS_FAILED : DRIVER_OPTIONS;
+    return this.state() === State.Failed ? DRIVER_OPTIONS_FAILED : DRIVER_OPTIONS;
   }
 
   protected override getDriverOption(name: string): unknown {
     switch (name) {
       case 'connecting':
-        return this.#state === State.Connecting;
+        return this.state() === State.Connecting;
       case 'error': {
-        const text = this.#error;
-        this.#error = '';
+        const connect = this.#connect;
+        if (connect === undefined) return this.takeUnreportedWriteError();
+        const text = connect.error;
+        connect.error = '';
         // A background write failure not reported yet is reported here, once (as Tcl's -error).
         return text !== '' ? text : this.takeUnreportedWriteError();
       }
       case 'peername':
-        if (this.#state === State.Failed) throw posixError("can't get peername: ", 'ENOTCONN');
-        return triple(this.#peer, this.#reverseLookup);
+        if (this.state() === State.Failed) throw posixError("can't get peername: ", 'ENOTCONN');
+        return triple(this.peerEnd(), (this.#bits & Bit.NoReverse) === 0);
       case 'sockname':
-        return triple(this.#localEnd(), this.#reverseLookup);
+        return triple(this.localEnd(), (this.#bits & Bit.NoReverse) === 0);
       case 'keepalive':
-        return this.#keepalive;
+        return (this.#bits & Bit.Keepalive) !== 0;
       case 'nodelay':
-        return this.#nodelay;
+        return (this.#bits & Bit.Nodelay) !== 0;
       default:
         throw badOptionError(name, []);
     }
   }
 }
 
+/** An end's triple; with reverse lookups on, the name if known, else the address while its lookup starts. */
 function triple(end: Endpoint | undefined, reverse: boolean): SocketAddressValue {
   if (end === undefined) return '';
-  return [end.address, reverse ? (end.host ?? end.address) : end.address, end.port];
-}
-
-function startLookups(ch: SocketChannel): void {
-  void ch._startLookups();
+  return [end.address, reverse ? (reverseNames().query(end.address) ?? end.address) : end.address, end.port];
 }
 
 /** `displayAddress`, skipped for the common forms it leaves unchanged (IPv4, IPv6 not starting with `:`). */
@@ -485,7 +505,7 @@ function failedLocalEnd(attempts: readonly Attempt[]): Endpoint | undefined {
   const address = last.boundAddress ?? last.localAddress;
   const port = last.boundPort ?? last.localPort;
   if (address === undefined || port === undefined || port === 0) return undefined;
-  return { address: shownAddress(address), port, host: undefined };
+  return { address: shownAddress(address), port };
 }
 
 /** The `-error` text of a failed connect: the errno text, or the resolver's (`Name or service not known`). */

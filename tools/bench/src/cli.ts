@@ -27,6 +27,8 @@ options:
   --impl a,b        only these implementations (${BASELINE} is always kept as the baseline)
   --timeout S       seconds one run of one row may take before its children are killed
                     (default 120; --quick: 30)
+  --param K=V       set a built-in workload's size parameter (repeatable), e.g.
+                    --param cluster=5000 --param workers=2 for the idle cluster rows
   --module SPEC     also run a custom workload module (package export or absolute path)
                     exporting run(options): Promise<CustomRow[]>
   --no-save         do not write bench-results/<time>.json
@@ -41,6 +43,7 @@ interface Options {
   readonly impls: readonly string[] | null;
   readonly timeout: number;
   readonly modules: readonly string[];
+  readonly params: Readonly<Record<string, number>>;
   readonly save: boolean;
   readonly list: boolean;
   readonly help: boolean;
@@ -71,6 +74,7 @@ function parseOptions(argv: readonly string[]): Options {
         impl: { type: 'string' },
         timeout: { type: 'string' },
         module: { type: 'string', multiple: true },
+        param: { type: 'string', multiple: true },
         'no-save': { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -89,10 +93,22 @@ function parseOptions(argv: readonly string[]): Options {
     impls: values.impl === undefined ? null : values.impl.split(',').map((s) => s.trim()).filter(Boolean),
     timeout: positiveInt(values.timeout, '--timeout', quick ? 30 : 120),
     modules: values.module ?? [],
+    params: parseParams(values.param ?? []),
     save: !values['no-save'],
     list: values.list,
     help: values.help,
   };
+}
+
+/** `--param key=value` words: non-negative integers (`_` allowed as a digit separator). */
+function parseParams(words: readonly string[]): Record<string, number> {
+  const params: Record<string, number> = {};
+  for (const word of words) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=([0-9_]+)$/.exec(word);
+    if (m === null) usageError(`--param wants key=<non-negative integer>, got "${word}"`);
+    params[m[1]!] = Number(m[2]!.replaceAll('_', ''));
+  }
+  return params;
 }
 
 /** A selected workload: built-in or provided by a module. */
@@ -110,6 +126,10 @@ function select(options: Options): Selected[] {
   }
   for (const module of options.modules) {
     selected.push({ kind: 'custom', def: { name: `module:${module}`, description: `custom workload from ${module}`, module } });
+  }
+  const known = new Set(selected.flatMap((w) => (w.kind === 'builtin' ? Object.keys(w.def.params(options.quick)) : [])));
+  for (const key of Object.keys(options.params)) {
+    if (!known.has(key)) usageError(`--param ${key}: no selected workload has this parameter (they have ${[...known].join(', ')})`);
   }
   return selected;
 }
@@ -179,7 +199,9 @@ function describe(outcomes: readonly Outcome[]): string {
 
 async function runBuiltin(def: WorkloadDef, options: Options): Promise<ResultRow[]> {
   const selected = rows.filter((r) => r.workload === def.name && (options.impls === null || r.impl === BASELINE || options.impls.includes(r.impl)));
-  const params = def.params(options.quick);
+  const params = { ...def.params(options.quick) };
+  // Only this workload's own parameters (select() checked that each one belongs to some workload).
+  for (const [key, value] of Object.entries(options.params)) if (key in params) params[key] = value;
   const decls = def.metrics(params);
   const book = new SampleBook(def.name, def.pairing);
   for (let rep = 1; rep <= options.reps; rep += 1) {

@@ -7,6 +7,11 @@ export function nodeRow(name: string): ChildSpec {
   return { runtime: 'node', script: join(distRows, `${name}.js`) };
 }
 
+/** The idle cluster server (`src/rows/cluster-idle.ts`) running `impl`'s idle server in every worker. */
+function clusterRow(impl: 'net' | 'sockchan'): ChildSpec {
+  return { ...nodeRow('cluster-idle'), env: { SOCKCHAN_BENCH_CLUSTER_IMPL: impl } };
+}
+
 /** A tclsh row script: `src/rows/<name>.tcl`, run from src. */
 export function tclRow(name: string): ChildSpec {
   return { runtime: 'tclsh', script: join(tclRows, `${name}.tcl`) };
@@ -50,11 +55,11 @@ export const rows: readonly RowSpec[] = [
     server: nodeRow('sockchan-accept-proxy'),
     client: { ...nodeRow('load-accept'), env: { SOCKCHAN_BENCH_PROXY: 'v2' } },
   },
-  { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle') },
+  { workload: 'idle', impl: 'node:net', server: nodeRow('net-idle'), clusterServer: clusterRow('net') },
   { workload: 'idle', impl: 'tclsh', server: tclRow('tcl-idle') },
   { workload: 'idle', impl: '@sockchan/server', server: nodeRow('listener-idle') },
   { workload: 'idle', impl: '@sockchan/core', server: nodeRow('core-idle') },
-  { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle') },
+  { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle'), clusterServer: clusterRow('sockchan') },
 ];
 
 /**

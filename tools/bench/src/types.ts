@@ -43,6 +43,11 @@ export interface RowSpec {
    * defaults to the common load generator and should normally be left out.
    */
   readonly client?: ChildSpec;
+  /**
+   * idle only: a node:cluster server (`cluster-idle.js` with this implementation's idle server
+   * in every worker) for the cluster rows; rows without one do not report them.
+   */
+  readonly clusterServer?: ChildSpec;
 }
 
 /** Whether a larger or a smaller value is better for a metric. */

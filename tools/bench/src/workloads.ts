@@ -167,21 +167,107 @@ const idleMetrics = (level: number): MetricDecl[] => [
   { metric: `heap/conn @${level}`, unit: 'B', better: 'lower', optional: true },
 ];
 
+/** The single-process levels of the idle workload (`level3` 0: none). */
+const idleLevels = (p: Params): number[] => [p.level1!, p.level2!, p.level3 ?? 0].filter((l) => l > 0);
+
+/** Metrics of the cluster rows: only the rows with a cluster server report them. */
+const clusterMetrics = (p: Params): MetricDecl[] => {
+  const what = `@${p.cluster} (${p.workers}-worker cluster)`;
+  return [
+    { metric: `rss/conn ${what}`, unit: 'B', better: 'lower', optional: true },
+    { metric: `heap/conn ${what}`, unit: 'B', better: 'lower', optional: true },
+    { metric: `tcp handles left after close ${what}`, unit: 'handles', better: 'lower', optional: true },
+  ];
+};
+
+/** The harness waits at least this long (s) for one cluster run (100,000 connections take a while). */
+const CLUSTER_MIN_TIMEOUT_S = 600;
+
+/** Memory of the whole cluster after a GC in every process: `rss` and `heapUsed` summed by its primary. */
+async function clusterMemory(server: BenchChild): Promise<{ rss: number; heap: number }> {
+  await server.ask('GC');
+  const m = JSON.parse(await server.ask('MEM')) as { rss?: number; heapUsed?: number };
+  if (m.rss === undefined || m.heapUsed === undefined) throw new Error('the cluster reported no rss/heapUsed');
+  return { rss: m.rss, heap: m.heapUsed };
+}
+
+/**
+ * The cluster rows: a node:cluster server (`row.clusterServer`, `workers` workers on one port)
+ * and `generators` load generators, each from its own 127.0.0.x source address (so that no
+ * source runs out of ephemeral ports, and each process stays under the 20,000-descriptor
+ * limit), together holding `cluster` idle connections. Memory is summed over the primary and the
+ * workers; then the generators close everything and the workers must be left with no TCP
+ * connection handle.
+ */
+async function runCluster(row: RowSpec, p: Params, track: (c: BenchChild) => BenchChild): Promise<Outcome[]> {
+  const [rssDecl, heapDecl, handlesDecl] = clusterMetrics(p);
+  const total = p.cluster!;
+  const count = p.generators!;
+  const maxSeconds = CLUSTER_MIN_TIMEOUT_S + 60;
+  const server = track(new BenchChild(row.clusterServer!, 'server', { workers: p.workers!, maxSeconds }, `${row.impl} cluster server`));
+  const port = Number(await server.expect('READY '));
+  const before = await clusterMemory(server);
+  const generators: BenchChild[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const params = { port, source: `127.0.0.${11 + i}`, maxSeconds };
+    generators.push(track(new BenchChild(idle.loadGenerator!, 'client', params, `idle load generator ${i + 1}`)));
+  }
+  const shares = generators.map((_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
+  await Promise.all(
+    generators.map((g, i) => {
+      const reply = g.expect('OPEN ');
+      g.send(`OPEN ${shares[i]!}`);
+      return reply;
+    }),
+  );
+  await waitAccepted(server, total, { count: 0 });
+  const after = await clusterMemory(server);
+  const outcomes: Outcome[] = [
+    { ...rssDecl!, value: (after.rss - before.rss) / total },
+    { ...heapDecl!, value: (after.heap - before.heap) / total },
+  ];
+  // Close every connection (the generators end), then wait until the workers hold none.
+  await Promise.all(generators.map((g) => g.stop(30_000)));
+  let left = Number(await server.ask('TCP'));
+  for (let i = 0; i < 600 && left > 0; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = Number(await server.ask('TCP'));
+  }
+  outcomes.push({ ...handlesDecl!, value: left });
+  return outcomes;
+}
+
 const idle: WorkloadDef = {
   name: 'idle',
   description: 'memory per idle connection of the server process (RSS from /proc; JS heap for node servers)',
   pairing: 'server-under-test',
   loadGenerator: nodeRow('load-idle'),
-  params: (quick) => (quick ? { level1: 200, level2: 1_100 } : { level1: 900, level2: 10_000 }),
-  metrics: (p) => [p.level1!, p.level2!].flatMap(idleMetrics),
-  run: (row, p, timeout) =>
-    withDeadline(timeout, async (track) => {
+  params: (quick) =>
+    quick
+      ? { level1: 200, level2: 1_100, level3: 0, cluster: 3_000, workers: 2, generators: 2 }
+      : { level1: 900, level2: 10_000, level3: 19_000, cluster: 100_000, workers: 6, generators: 6 },
+  metrics: (p) => [...idleLevels(p).flatMap(idleMetrics), ...(p.cluster! > 0 ? clusterMetrics(p) : [])],
+  run: async (row, p, timeout) => {
+    const outcomes = await idleSingle(row, p, timeout);
+    if (row.clusterServer === undefined || p.cluster! <= 0) return outcomes;
+    try {
+      outcomes.push(...(await withDeadline(Math.max(timeout, CLUSTER_MIN_TIMEOUT_S), (track) => runCluster(row, p, track))));
+    } catch (error) {
+      for (const decl of clusterMetrics(p)) outcomes.push({ ...decl, error: (error as Error).message });
+    }
+    return outcomes;
+  },
+};
+
+/** The single-process levels of the idle workload: one server, one load generator. */
+function idleSingle(row: RowSpec, p: Params, timeout: number): Promise<Outcome[]> {
+  return withDeadline(timeout, async (track) => {
       const { server, port } = await startServer(row, p, track);
       const client = track(new BenchChild(row.client ?? idle.loadGenerator!, 'client', { port }, 'idle load generator'));
       const before = await serverMemory(server);
       const outcomes: Outcome[] = [];
       const seen = { count: 0 };
-      for (const level of [p.level1!, p.level2!]) {
+      for (const level of idleLevels(p)) {
         const [rssDecl, heapDecl] = idleMetrics(level);
         try {
           client.send(`OPEN ${level}`);
@@ -204,8 +290,8 @@ const idle: WorkloadDef = {
         }
       }
       return outcomes;
-    }),
-};
+  });
+}
 
 /** The built-in workloads, in the order `pnpm bench` runs them. */
 export const workloads: readonly WorkloadDef[] = [pingpong, lines, bulk, accept, idle];

@@ -70,7 +70,10 @@ describe('faults: out of file descriptors while accepting (EMFILE)', () => {
     const done = JSON.parse(await server.nextLine(/"type":"done"/, { timeoutMs: 10_000 })) as { type: string; leaked: string[] };
     const errors = server.lines.filter((l) => l.includes('"type":"error"')).map((l) => JSON.parse(l) as { message: string; code: string });
     console.log(`figures: emfile accepted at limit ${acceptedAtLimit}, dropped ${dropped}, accept errors reported ${errors.length}: ${errors[0]?.message ?? ''}`);
-    for (const e of errors) expect(e.message).toMatch(/^couldn't accept connection: too many open files$/);
+    // Running out is reported once a second at most, with what the listener saw (see @sockchan/server).
+    for (const e of errors) {
+      expect(e.message).toMatch(/^couldn't accept connection: too many open files \((the process has no descriptor left for new connections|\d+ connections? closed at once)\)$/);
+    }
     expect(done.leaked).toEqual([]);
     const exit = await server.exited;
     expect(exit.code).toBe(0);

@@ -62,7 +62,32 @@ export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+/** `global.gc` (node runs the row scripts with `--expose-gc`). */
+export const gc = (globalThis as { gc?: () => void }).gc;
+
+/** This process's memory, as the `MEM` reply carries it. */
+export function memoryReport(): { rss: number; heapUsed: number; external: number } {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+}
+
+/**
+ * Answers commands on stdin, one per line: each handler's reply is printed as `<COMMAND> <reply>`
+ * (in the order the commands came, even when a handler is asynchronous); `QUIT` or stdin EOF
+ * calls `onEnd` (default: exit 0).
+ */
+export function serveCommands(handlers: Readonly<Record<string, () => string | Promise<string>>>, onEnd: () => void = () => process.exit(0)): void {
+  const rl = createInterface({ input: process.stdin });
+  let queue: Promise<unknown> = Promise.resolve();
+  rl.on('line', (line) => {
+    const command = line.trim();
+    if (command === 'QUIT') onEnd();
+    const handler = handlers[command];
+    if (handler === undefined) return;
+    queue = queue.then(async () => process.stdout.write(`${command} ${await handler()}\n`)).catch((error: Error) => fail(`server: ${command}: ${error.message}`));
+  });
+  rl.on('close', onEnd);
+}
 
 /**
  * Serves the control protocol on stdin for a server script: `COUNT` (connections accepted),
@@ -71,22 +96,14 @@ const gc = (globalThis as { gc?: () => void }).gc;
  */
 export function serveControl(server: net.Server | null, accepted: () => number): void {
   server?.on('error', (error) => fail(`server: ${error.message}`));
-  const rl = createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    const command = line.trim();
-    if (command === 'COUNT') {
-      process.stdout.write(`COUNT ${accepted()}\n`);
-    } else if (command === 'GC') {
+  serveCommands({
+    COUNT: () => String(accepted()),
+    GC: () => {
       gc?.();
-      process.stdout.write('GC ok\n');
-    } else if (command === 'MEM') {
-      const m = process.memoryUsage();
-      process.stdout.write(`MEM ${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external })}\n`);
-    } else if (command === 'QUIT') {
-      process.exit(0);
-    }
+      return 'ok';
+    },
+    MEM: () => JSON.stringify(memoryReport()),
   });
-  rl.on('close', () => process.exit(0));
 }
 
 /** Listens on 127.0.0.1, an ephemeral port, and prints `READY <port>`. */

@@ -1,6 +1,9 @@
 // idle load generator (raw node:net, common to every idle row): on `OPEN <n>` from stdin it
 // opens connections until it holds n (100 connects in flight at a time) and answers
-// `OPEN <n>`; the connections stay silent until stdin ends, then all are closed.
+// `OPEN <n>`; the connections stay silent until stdin ends, then all are closed. `source=`
+// binds them to one local address (the cluster rows run several generators, each from its own
+// 127.0.0.x, so that no source address runs out of ports); the process ends by itself after
+// `maxSeconds=` (default 900).
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fail, intParam, parseRowArgs, strParam } from './common.js';
@@ -9,11 +12,14 @@ const args = parseRowArgs();
 if (args.role !== 'client') fail('usage: load-idle.js client port=P');
 const host = strParam(args, 'host', '127.0.0.1');
 const port = intParam(args, 'port');
+const source = args.params.get('source');
+const maxSeconds = args.params.has('maxSeconds') ? intParam(args, 'maxSeconds') : 900;
+setTimeout(() => fail(`client: ended after maxSeconds=${maxSeconds}`), maxSeconds * 1000).unref();
 const sockets: net.Socket[] = [];
 
 function connectOne(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect(source === undefined ? { host, port } : { host, port, localAddress: source });
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.removeListener('error', reject);

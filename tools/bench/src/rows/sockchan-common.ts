@@ -8,20 +8,27 @@ import { intParam, serveControl, strParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /**
- * Listens with `socket.server` on 127.0.0.1 (as the node:net rows do), prints `READY <port>` and
- * serves the control protocol. `accepted` counts the connections the callback saw. `options`
- * adds server options (`proxyProtocol`).
+ * Listens with `socket.server` on 127.0.0.1 (as the node:net rows do), port 0 (under
+ * node:cluster: the port the workers share); `onAccepted` hears of each connection first.
  */
-export async function sockchanServer(callback: AcceptCallback, backlog = 511, options: ServerOptions = {}): Promise<ServerChannel> {
-  let accepted = 0;
-  const srv = await socket.server(
+export function listenSockchan(callback: AcceptCallback, onAccepted: () => void, backlog = 511, options: ServerOptions = {}): Promise<ServerChannel> {
+  return socket.server(
     (chan, addr, port) => {
-      accepted += 1;
+      onAccepted();
       return callback(chan, addr, port);
     },
     0,
     { ...options, myaddr: '127.0.0.1', backlog },
   );
+}
+
+/**
+ * {@link listenSockchan}, then prints `READY <port>` and serves the control protocol.
+ * `accepted` counts the connections the callback saw; `options` adds server options (`proxyProtocol`).
+ */
+export async function sockchanServer(callback: AcceptCallback, backlog = 511, options: ServerOptions = {}): Promise<ServerChannel> {
+  let accepted = 0;
+  const srv = await listenSockchan(callback, () => (accepted += 1), backlog, options);
   // serveControl listens for a net.Server's 'error'; a ServerChannel reports accept errors to
   // onError instead (printed to stderr), so a plain emitter stands in for it.
   serveControl(new EventEmitter() as unknown as Server, () => accepted);
