@@ -20,3 +20,5 @@ export { parsePort, lookupTcpService, setServicesPath } from './port.js';
 export type { ParsePortOptions } from './port.js';
 export { addressFamily, stripBrackets, displayAddress } from './address.js';
 export type { AddressTriple } from './address.js';
+export { checkUnixPath, UNIX_PATH_MAX } from './unix-path.js';
+export type { UnixSocketAddress } from './unix-path.js';
