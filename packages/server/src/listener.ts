@@ -106,10 +106,21 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
-class ListenerImpl implements Listener {
+/** A listening socket as a {@link Listener} holds it. @internal */
+export interface AttachedSocket {
+  /** The address it listens on: numeric, or a Unix-domain socket's path. */
+  readonly address: string;
+  readonly server: Server;
+  /** Its port, when it may differ from the listener's (inherited sockets); 0 for Unix-domain ones. */
+  readonly port?: number;
+}
+
+/** The listener behind {@link listen}, {@link listenUnix} and {@link listenFd}. @internal */
+export class ListenerImpl implements Listener {
   readonly #cfg: CheckedOptions;
   #port = 0;
-  #sockets: readonly { readonly address: string; readonly server: Server }[] = [];
+  #sockets: readonly AttachedSocket[] = [];
+  #onClose: (() => void) | undefined;
   #hostNames: string[] = [];
   #lookups: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -119,18 +130,26 @@ class ListenerImpl implements Listener {
   readonly #maxConnections: number;
   #open = 0;
 
-  /** The one 'connection' handler of all this listener's servers (no closure per connection). */
+  /** The one 'connection' handler of all this listener's TCP servers (no closure per connection). */
   readonly #accept = (socket: Socket): void => {
+    this.#admit(socket, undefined);
+  };
+
+  /**
+   * An accepted connection: counted, then handed to the handler with the peer's address and
+   * port, or for a Unix-domain socket with `path` (the listening socket's) and port 0.
+   */
+  #admit(socket: Socket, path: string | undefined): void {
     if (this.#open >= this.#maxConnections) {
-      this.#drop(socket);
+      this.#drop(socket, path);
       return;
     }
     if (this.#maxConnections !== Infinity) {
       this.#open += 1;
       socket.on('close', this.#release);
     }
-    let address = socket.remoteAddress;
-    const port = socket.remotePort;
+    let address = path ?? socket.remoteAddress;
+    const port = path === undefined ? socket.remotePort : 0;
     if (address === undefined || port === undefined) {
       // getpeername failed: the peer reset the connection before we got to it.
       socket.destroy();
@@ -138,7 +157,7 @@ class ListenerImpl implements Listener {
     }
     // IPv6 listeners are v6-only, so a mapped address shows up only with a shared cluster
     // handle or an unusual stack; check cheaply before normalising.
-    if (address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
+    if (path === undefined && address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
     let result: unknown;
     try {
       result = this.#onConnection(socket, address, port);
@@ -149,7 +168,7 @@ class ListenerImpl implements Listener {
     if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
       (result as PromiseLike<unknown>).then(undefined, (err: unknown) => this.#handlerFailed(err, socket));
     }
-  };
+  }
 
   /** Shared 'close' listener of counted sockets (one function for all of them). */
   readonly #release = (): void => {
@@ -170,6 +189,24 @@ class ListenerImpl implements Listener {
   }
 
   /**
+   * A `net.Server` whose connections this listener serves. With `unixPath`, a Unix-domain one:
+   * its connections are handed over with that path and port 0 (a Unix peer has no address).
+   * @internal
+   */
+  createServer(serverOptions: ServerOpts, unixPath?: string): Server {
+    return net.createServer(serverOptions, this.connectionHandler(unixPath));
+  }
+
+  /**
+   * The 'connection' handler of a server of this listener (see {@link ListenerImpl.createServer}).
+   * @internal
+   */
+  connectionHandler(unixPath?: string): (socket: Socket) => void {
+    if (unixPath === undefined) return this.#accept;
+    return (socket) => this.#admit(socket, unixPath);
+  }
+
+  /**
    * A listening socket for one address, already wired to this listener: connections that
    * arrive while further addresses are still being bound are served, not left dangling.
    */
@@ -177,7 +214,7 @@ class ListenerImpl implements Listener {
     const cfg = this.#cfg;
     return (address, port) =>
       new Promise((resolve, reject) => {
-        const server = net.createServer(serverOptions, this.#accept);
+        const server = this.createServer(serverOptions);
         const onError = (err: Error): void => {
           server.removeListener('listening', onListening);
           server.close();
@@ -203,10 +240,17 @@ class ListenerImpl implements Listener {
       });
   }
 
-  /** Takes over the sockets {@link bindAll} bound, and starts the reverse lookups. */
-  attach(port: number, sockets: readonly { readonly address: string; readonly server: Server }[]): this {
+  /**
+   * Takes over the listening sockets (those {@link bindAll} bound, a Unix-domain one, inherited
+   * ones), and starts the reverse lookups of numeric addresses. A socket's own `port` (inherited
+   * ones may differ) overrides `port` in {@link Listener.addresses}; `onClose` runs once, right
+   * after {@link Listener.close} closed them.
+   * @internal
+   */
+  attach(port: number, sockets: readonly AttachedSocket[], onClose?: () => void): this {
     this.#port = port;
     this.#sockets = sockets;
+    this.#onClose = onClose;
     this.#hostNames = sockets.map((s) => s.address);
     const reverseLookup = this.#cfg.reverseLookup;
     if (reverseLookup !== false) {
@@ -225,13 +269,14 @@ class ListenerImpl implements Listener {
 
   addresses(): AddressTriple[] {
     if (this.#closing !== undefined) return [];
-    return this.#sockets.map((s, i) => [s.address, this.#hostNames[i] ?? s.address, this.port] as const);
+    return this.#sockets.map((s, i) => [s.address, this.#hostNames[i] ?? s.address, s.port ?? this.port] as const);
   }
 
   async #lookUpNames(reverse: ReverseResolver): Promise<void> {
     await Promise.all(
       this.#sockets.map(async (s, i) => {
-        if (isWildcard(s.address)) return;
+        // Wildcards and Unix-domain paths are never looked up.
+        if (isWildcard(s.address) || addressFamily(s.address) === 0) return;
         try {
           const name = await reverse(s.address);
           if (typeof name === 'string' && name !== '') this.#hostNames[i] = name;
@@ -261,6 +306,7 @@ class ListenerImpl implements Listener {
     // wait for every accepted connection to end, which is not what closing a Tcl server means.
     for (const { server } of this.#sockets) server.close();
     this.#closing = Promise.resolve();
+    this.#onClose?.();
     return this.#closing;
   }
 
@@ -274,9 +320,9 @@ class ListenerImpl implements Listener {
     return this;
   }
 
-  #drop(socket: Socket): void {
-    const address = socket.remoteAddress;
-    const port = socket.remotePort;
+  #drop(socket: Socket, path: string | undefined): void {
+    const address = path ?? socket.remoteAddress;
+    const port = path === undefined ? socket.remotePort : 0;
     socket.destroy();
     if (this.#onDrop === undefined || address === undefined || port === undefined) return;
     try {
