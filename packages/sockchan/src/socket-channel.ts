@@ -57,6 +57,12 @@ export interface SocketChannelConstructorOptions extends SocketChannelSettings {
    * `0` for no limit; default `DEFAULT_MAX_LINE` (1 MiB). A bad value throws `ERR_SOCKCHAN_BAD_VALUE`.
    */
   maxLine?: number;
+  /**
+   * The socket is a Unix-domain one on this path (`@name` for a Linux abstract name): `sockname`
+   * and `peername` are then `[path, path, 0]` (the one name the connection has: a client end
+   * is normally unnamed), and nothing is reverse-resolved.
+   */
+  path?: string;
 }
 
 /**
@@ -121,6 +127,7 @@ export class SocketChannel extends Channel {
   #keepalive = false;
   #nodelay = false;
   readonly #reverseLookup: boolean;
+  readonly #path: string | undefined;
   #lookups: Promise<void> | undefined;
   #attempts: readonly Attempt[] = NO_ATTEMPTS;
   #abort: AbortController | undefined;
@@ -136,7 +143,8 @@ export class SocketChannel extends Channel {
     const name = options.name;
     // Settings are applied below, once this class's fields exist (core would call configure now).
     super(undefined, name === undefined ? NO_OPTIONS : { name });
-    this.#reverseLookup = options.reverseLookup !== false;
+    this.#path = options.path;
+    this.#reverseLookup = options.reverseLookup !== false && options.path === undefined;
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -144,7 +152,7 @@ export class SocketChannel extends Channel {
       if (maxLine !== undefined) this.maxLine = maxLine;
       // Accepted channels pass only `reverseLookup` (and `maxLine`): no copy of the options for them.
       if (hasSettings(options)) {
-        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, ...settings } = options;
+        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, path: _path, ...settings } = options;
         this.configure(settings);
       }
     } catch (err) {
@@ -192,6 +200,7 @@ export class SocketChannel extends Channel {
     // one costs a getsockname() and is taken when first needed (see #localEnd).
     const remoteAddress = socket.remoteAddress;
     if (remoteAddress !== undefined) this.#peer = { address: shownAddress(remoteAddress), port: socket.remotePort ?? 0, host: undefined };
+    else if (this.#path !== undefined) this.#peer = this.#local = { address: this.#path, port: 0, host: this.#path };
     if (this.#keepalive) socket.setKeepAlive(true);
     if (this.#nodelay) socket.setNoDelay(true);
     this.attach(socket);
@@ -437,9 +446,9 @@ function shownAddress(address: string): string {
   return first === 58 /* : */ || first === 91 /* [ */ ? displayAddress(address) : address;
 }
 
-/** True when the constructor options hold channel settings (anything but `name`, `reverseLookup` and `maxLine`). */
+/** True when the constructor options hold channel settings (anything but `name`, `reverseLookup`, `maxLine` and `path`). */
 function hasSettings(options: SocketChannelConstructorOptions): boolean {
-  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine') return true;
+  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine' && key !== 'path') return true;
   return false;
 }
 
