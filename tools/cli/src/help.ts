@@ -12,6 +12,11 @@ Usage:
         echo  sends each line back
         cat   prints what clients send to stdout
         time  the time server of Tcl's socket manual page
+  sockchan ?-async? ?channel options? -unix path
+  sockchan -server echo|cat|time ?channel options? -unix path
+      The same over a Unix-domain socket (a file path, or @name for a Linux
+      abstract name). A server replaces a stale socket file, refuses a live one,
+      and removes its file when it stops.
 
 Channel options (the socket's, as with chan configure; Tcl's defaults otherwise):
   -encoding name         e.g. utf-8, iso8859-1, binary (default: the system encoding)
@@ -32,4 +37,6 @@ Examples:
   sockchan -translation binary host 9000 < file.bin > reply.bin
   sockchan -async -encoding iso8859-1 localhost 25
   sockchan -server cat 0 > received.txt   # port chosen by the OS, shown on stderr
+  sockchan -server echo -unix /tmp/echo.sock &
+  printf 'hi\n' | sockchan -unix /tmp/echo.sock
 `;

@@ -3,17 +3,17 @@
 // `OPEN <n>`; the connections stay silent until stdin ends, then all are closed.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { fail, intParam, parseRowArgs, strParam } from './common.js';
+import { connectTarget, fail, parseRowArgs } from './common.js';
 
 const args = parseRowArgs();
 if (args.role !== 'client') fail('usage: load-idle.js client port=P');
-const host = strParam(args, 'host', '127.0.0.1');
-const port = intParam(args, 'port');
+// 127.0.0.1:port, or a Unix socket's path (the Unix-socket idle rows).
+const target = connectTarget(args);
 const sockets: net.Socket[] = [];
 
 function connectOne(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect(target);
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.removeListener('error', reject);
