@@ -2,7 +2,7 @@
 // backpressure) and half-closes; the sink counts bytes and, at EOF, answers with the count as
 // one line. The time runs from connect to that answer, so every byte has reached the sink.
 import net from 'node:net';
-import { connectTarget, fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { connectTarget, fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl } from './common.js';
 
 const args = parseRowArgs();
 
