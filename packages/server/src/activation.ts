@@ -79,24 +79,54 @@ export function activatedSockets(options: ActivationOptions = {}): ActivatedSock
 /** Options of {@link listenFd}: those of {@link listen} that apply to a socket already bound. */
 export type FdListenOptions = Omit<ListenOptions, 'myaddr' | 'reusePort' | 'exclusive' | 'resolver'>;
 
-/** The path of a Unix-domain socket from `/proc/net/unix` (Linux), by its inode; `''` if unnamed or unknown. */
-function unixSocketPath(ino: number): string {
-  let table: string;
-  try {
-    table = fs.readFileSync('/proc/net/unix', 'latin1');
-  } catch {
-    return '';
-  }
-  for (const line of table.split('\n')) {
-    // Num RefCount Protocol Flags Type St Inode Path
-    const fields = line.trim().split(/\s+/);
-    if (fields[6] === String(ino)) return Buffer.from(fields[7] ?? '', 'latin1').toString('utf8');
-  }
-  return '';
+/** What the kernel's socket tables (Linux `/proc/net`) say of a socket inode. */
+interface SocketInfo {
+  /** `unknown`: not in the TCP or Unix tables (another kind, or no `/proc`). */
+  readonly kind: 'tcp' | 'unix' | 'unknown';
+  readonly listening: boolean;
+  /** A Unix socket's bound name (`@name` for an abstract one), `''` if unnamed. */
+  readonly path: string;
 }
 
-/** What a descriptor is: throws unless it is an open socket. */
-function inspect(fd: unknown): { fd: number; ino: number } {
+function procTable(name: string): string[] {
+  try {
+    return fs.readFileSync(`/proc/net/${name}`, 'latin1').split('\n').slice(1);
+  } catch {
+    return [];
+  }
+}
+
+/** `__SO_ACCEPTCON` in `/proc/net/unix`'s Flags column: the socket listens. */
+const UNIX_ACCEPTCON = 0x10000;
+/** `TCP_LISTEN` in `/proc/net/tcp`'s st column. */
+const TCP_LISTEN = '0A';
+
+/**
+ * Finds a socket by inode in `/proc/net/unix` (Num RefCount Protocol Flags Type St Inode Path)
+ * and `/proc/net/tcp`, `tcp6` (sl local rem st tx:rx tr:when retrnsmt uid timeout inode).
+ */
+function socketInfo(ino: number): SocketInfo {
+  const inode = String(ino);
+  for (const line of procTable('unix')) {
+    const f = line.trim().split(/\s+/);
+    if (f[6] !== inode) continue;
+    const path = Buffer.from(f[7] ?? '', 'latin1').toString('utf8');
+    return { kind: 'unix', listening: (parseInt(f[3] ?? '0', 16) & UNIX_ACCEPTCON) !== 0, path };
+  }
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of procTable(table)) {
+      const f = line.trim().split(/\s+/);
+      if (f[9] === inode) return { kind: 'tcp', listening: f[3] === TCP_LISTEN, path: '' };
+    }
+  }
+  return { kind: 'unknown', listening: false, path: '' };
+}
+
+/**
+ * What a descriptor is: throws unless it is an open socket, and (where `/proc/net` tells) a
+ * listening one; a descriptor refused here is left untouched (Node would close it on failure).
+ */
+function inspect(fd: unknown): { fd: number; info: SocketInfo } {
   if (typeof fd !== 'number' || !Number.isSafeInteger(fd) || fd < 0) {
     throw new SockchanError(`bad value for fd: expected a file descriptor (an integer from 0) but got ${valueText(fd)}`, {
       code: 'ERR_SOCKCHAN_BAD_VALUE',
@@ -114,7 +144,12 @@ function inspect(fd: unknown): { fd: number; ino: number } {
     const e = posixError(OPEN_FAILED, 'ENOTSOCK');
     throw new SockchanError(`${e.message} (descriptor ${fd} is not a socket)`, { code: e.code, errorCode: e.errorCode });
   }
-  return { fd, ino: st.ino };
+  const info = socketInfo(st.ino);
+  if (info.kind !== 'unknown' && !info.listening) {
+    const e = posixError(OPEN_FAILED, 'EINVAL');
+    throw new SockchanError(`${e.message} (descriptor ${fd} is not a listening socket)`, { code: e.code, errorCode: e.errorCode });
+  }
+  return { fd, info };
 }
 
 /**
@@ -126,8 +161,10 @@ function inspect(fd: unknown): { fd: number; ino: number } {
  * `addresses()` lists one triple per descriptor; `port` is the first TCP socket's (0 if none).
  *
  * Fails with `couldn't open socket: bad file number (descriptor 7 is not open)`,
- * `... socket operation on non-socket (descriptor 0 is not a socket)`, or the error `listen()`
- * gives (a datagram or connected socket: `invalid argument`).
+ * `... socket operation on non-socket (descriptor 0 is not a socket)`, `... invalid argument
+ * (descriptor 5 is not a listening socket)` (a connected TCP or Unix socket, found in
+ * `/proc/net`; left untouched), or the error `listen()` gives (a datagram socket: `invalid
+ * argument`).
  */
 export async function listenFd(fds: number | readonly number[], options: FdListenOptions): Promise<Listener> {
   const list = typeof fds === 'number' ? [fds] : Array.isArray(fds) ? (fds as readonly unknown[]) : [fds];
@@ -143,7 +180,7 @@ export async function listenFd(fds: number | readonly number[], options: FdListe
   const listener = new ListenerImpl(cfg);
   const attached: AttachedSocket[] = [];
   try {
-    for (const { fd, ino } of described) {
+    for (const { fd, info } of described) {
       const server = net.createServer(serverOptions);
       await listenServer(server, { fd, backlog: cfg.backlog });
       const bound = server.address();
@@ -151,7 +188,7 @@ export async function listenFd(fds: number | readonly number[], options: FdListe
         server.on('connection', listener.connectionHandler());
         attached.push({ address: displayAddress(bound.address), server, port: bound.port });
       } else {
-        const path = unixSocketPath(ino);
+        const path = info.path;
         server.on('connection', listener.connectionHandler(path));
         attached.push({ address: path, server, port: 0 });
       }

@@ -138,4 +138,25 @@ describe('listenFd errors', () => {
     );
     expect((await rejection(listenFd([], { onConnection }))).code).toBe('ERR_SOCKCHAN_ARGS');
   });
+
+  it('refuses a connected socket (TCP or Unix) and leaves it working', async () => {
+    const unixPath = path.join(dir, 'connected.sock');
+    const echo = cleanup.add(net.createServer((s) => s.on('error', () => undefined).pipe(s)));
+    await new Promise<void>((resolve) => echo.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const unixEcho = cleanup.add(net.createServer((s) => s.on('error', () => undefined).pipe(s)));
+    await new Promise<void>((resolve) => unixEcho.listen(unixPath, resolve));
+    const port = (echo.address() as net.AddressInfo).port;
+    for (const options of [{ host: '127.0.0.1', port }, { path: unixPath }]) {
+      const client = cleanup.add(net.connect(options));
+      await new Promise((resolve) => client.once('connect', resolve));
+      // Node keeps the descriptor on its (internal) handle.
+      const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+      const err = await rejection(listenFd(fd, { onConnection: () => undefined }));
+      expect(err.message).toBe(`couldn't open socket: invalid argument (descriptor ${fd} is not a listening socket)`);
+      expect(err.code).toBe('EINVAL');
+      client.write('still works\n');
+      const echoed = await new Promise<string>((resolve) => client.once('data', (d: Buffer) => resolve(d.toString())));
+      expect(echoed).toBe('still works\n');
+    }
+  });
 });
