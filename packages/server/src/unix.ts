@@ -189,7 +189,9 @@ let tempCounter = 0;
 function temporaryPath(path: string): string | undefined {
   tempCounter += 1;
   const tag = `${process.pid.toString(36)}${tempCounter.toString(36)}${randomBytes(3).toString('hex')}`;
-  const temp = join(dirname(path), `.${basename(path).slice(0, 8)}.${tag}`);
+  // A short, plain-ASCII hint of the name (no multi-byte character cut in half).
+  const hint = basename(path).slice(0, 8).replace(/[^\w.-]/g, '_');
+  const temp = join(dirname(path), `.${hint}.${tag}`);
   return Buffer.byteLength(temp) <= UNIX_PATH_MAX ? temp : undefined;
 }
 
