@@ -22,3 +22,5 @@ export { addressFamily, stripBrackets, displayAddress } from './address.js';
 export type { AddressTriple } from './address.js';
 export { ReverseNames, reverseNames, setReverseLookup } from './reverse.js';
 export type { ReverseLookup, ReverseNamesOptions, ReverseNamesStats } from './reverse.js';
+export { checkUnixPath, UNIX_PATH_MAX } from './unix-path.js';
+export type { UnixSocketAddress } from './unix-path.js';

@@ -1,7 +1,9 @@
 /**
  * `@sockchan/server`: Tcl's dual-stack TCP listener for Node.js. One listening socket per
  * local address (IPv4 and IPv6 by default, or every address a `myaddr` name resolves to), all
- * on one port, accepted connections handed over as plain `net.Socket`s.
+ * on one port, accepted connections handed over as plain `net.Socket`s. Also Unix-domain
+ * listeners ({@link listenUnix}) and inherited listening sockets (socket activation:
+ * {@link listenFd}, {@link activatedSockets}).
  * @packageDocumentation
  */
 export { listen } from './listener.js';
@@ -21,3 +23,7 @@ export type { ProxyHeader, ProxyAddress, ProxyTlv, ProxySslInfo, ProxyParseResul
 export { addressMatcher } from './address-match.js';
 export { encodeProxyHeader } from './proxy-encode.js';
 export type { ProxyHeaderInit } from './proxy-encode.js';
+export { listenUnix } from './unix.js';
+export type { UnixListenOptions } from './unix.js';
+export { activatedSockets, listenFd, LISTEN_FDS_START } from './activation.js';
+export type { ActivatedSocket, ActivationOptions, FdListenOptions } from './activation.js';

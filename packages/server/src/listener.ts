@@ -149,10 +149,21 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
-class ListenerImpl implements Listener, DescriptorClient {
+/** A listening socket as a {@link Listener} holds it. @internal */
+export interface AttachedSocket {
+  /** The address it listens on: numeric, or a Unix-domain socket's path. */
+  readonly address: string;
+  readonly server: Server;
+  /** Its port, when it may differ from the listener's (inherited sockets); 0 for Unix-domain ones. */
+  readonly port?: number;
+}
+
+/** The listener behind {@link listen}, {@link listenUnix} and {@link listenFd}. @internal */
+export class ListenerImpl implements Listener, DescriptorClient {
   readonly #cfg: CheckedOptions;
   #port = 0;
-  #sockets: readonly { readonly address: string; readonly server: Server }[] = [];
+  #sockets: readonly AttachedSocket[] = [];
+  #onClose: (() => void) | undefined;
   /** The reverse-lookup pool of a `reverseLookup` function (the process's pool serves `true`). */
   #ownNames: ReverseNames | undefined;
   #closing: Promise<void> | undefined;
@@ -168,8 +179,16 @@ class ListenerImpl implements Listener, DescriptorClient {
   readonly #proxy: CheckedOptions['proxyProtocol'];
   #open = 0;
 
-  /** The one 'connection' handler of all this listener's servers (no closure per connection). */
+  /** The one 'connection' handler of all this listener's TCP servers (no closure per connection). */
   readonly #accept = (socket: Socket): void => {
+    this.#admit(socket, undefined);
+  };
+
+  /**
+   * An accepted connection: counted, then handed to the handler with the peer's address and
+   * port, or for a Unix-domain socket with `path` (the listening socket's) and port 0.
+   */
+  #admit(socket: Socket, path: string | undefined): void {
     if (descriptorWatch.full && descriptorWatch.stillFull()) {
       // Out of descriptors: this connection took the watch's reserve slot. Closing it frees the
       // slot for the next one, so each is counted here rather than shed by libuv unseen.
@@ -178,16 +197,20 @@ class ListenerImpl implements Listener, DescriptorClient {
       return;
     }
     if (this.#open >= this.#maxConnections) {
-      this.#drop(socket);
+      this.#drop(socket, path);
       return;
     }
     if (this.#maxConnections !== Infinity) {
       this.#open += 1;
       socket.on('close', this.#release);
     }
-    const peer = peerOf(socket);
-    let address = peer.address;
-    const port = peer.port;
+    let address: string | undefined = path;
+    let port: number | undefined = 0;
+    if (path === undefined) {
+      const peer = peerOf(socket);
+      address = peer.address;
+      port = peer.port;
+    }
     if (address === undefined || port === undefined) {
       // getpeername failed: the peer reset the connection before we got to it.
       socket.destroy();
@@ -195,14 +218,14 @@ class ListenerImpl implements Listener, DescriptorClient {
     }
     // IPv6 listeners are v6-only, so a mapped address shows up only with a shared cluster
     // handle or an unusual stack; check cheaply before normalising.
-    if (address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
+    if (path === undefined && address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
     const proxy = this.#proxy;
-    if (proxy !== undefined && proxy.expects(address)) {
+    if (proxy !== undefined && (path !== undefined || proxy.expects(address))) {
       readProxyHeader(socket, proxy.timeout, this.#proxied);
       return;
     }
     this.#hand(socket, address, port, undefined);
-  };
+  }
 
   /** The header of a connection from a listed proxy was read (or failed: reported, socket gone). */
   readonly #proxied: ProxyHeaderCallback = (err, header, socket) => {
@@ -259,6 +282,24 @@ class ListenerImpl implements Listener, DescriptorClient {
   }
 
   /**
+   * A `net.Server` whose connections this listener serves. With `unixPath`, a Unix-domain one:
+   * its connections are handed over with that path and port 0 (a Unix peer has no address).
+   * @internal
+   */
+  createServer(serverOptions: ServerOpts, unixPath?: string): Server {
+    return net.createServer(serverOptions, this.connectionHandler(unixPath));
+  }
+
+  /**
+   * The 'connection' handler of a server of this listener (see {@link ListenerImpl.createServer}).
+   * @internal
+   */
+  connectionHandler(unixPath?: string): (socket: Socket) => void {
+    if (unixPath === undefined) return this.#accept;
+    return (socket) => this.#admit(socket, unixPath);
+  }
+
+  /**
    * A listening socket for one address, already wired to this listener: connections that
    * arrive while further addresses are still being bound are served, not left dangling.
    */
@@ -266,7 +307,7 @@ class ListenerImpl implements Listener, DescriptorClient {
     const cfg = this.#cfg;
     return (address, port) =>
       new Promise((resolve, reject) => {
-        const server = net.createServer(serverOptions, this.#accept);
+        const server = this.createServer(serverOptions);
         const onError = (err: Error): void => {
           server.removeListener('listening', onListening);
           server.close();
@@ -292,10 +333,17 @@ class ListenerImpl implements Listener, DescriptorClient {
       });
   }
 
-  /** Takes over the sockets {@link bindAll} bound, and starts watching the descriptors. */
-  attach(port: number, sockets: readonly { readonly address: string; readonly server: Server }[]): this {
+  /**
+   * Takes over the listening sockets (those {@link bindAll} bound, a Unix-domain one, inherited
+   * ones), and starts watching the descriptors. A socket's own `port` (inherited ones may
+   * differ) overrides `port` in {@link Listener.addresses}; `onClose` runs once, right after
+   * {@link Listener.close} closed them.
+   * @internal
+   */
+  attach(port: number, sockets: readonly AttachedSocket[], onClose?: () => void): this {
     this.#port = port;
     this.#sockets = sockets;
+    this.#onClose = onClose;
     const reverseLookup = this.#cfg.reverseLookup;
     if (typeof reverseLookup === 'function') this.#ownNames = new ReverseNames({ lookup: reverseLookup });
     descriptorWatch.add(this);
@@ -321,15 +369,16 @@ class ListenerImpl implements Listener, DescriptorClient {
     if (this.#closing !== undefined) return [];
     const names = this.#names();
     return this.#sockets.map((s) => {
-      const name = names === undefined || isWildcard(s.address) ? undefined : names.query(s.address);
-      return [s.address, name ?? s.address, this.port] as const;
+      // Wildcards and Unix-domain paths are never looked up.
+      const name = names === undefined || isWildcard(s.address) || addressFamily(s.address) === 0 ? undefined : names.query(s.address);
+      return [s.address, name ?? s.address, s.port ?? this.port] as const;
     });
   }
 
   async resolveNames(timeoutMs: number = DEFAULT_RESOLVE_TIMEOUT_MS): Promise<void> {
     const names = this.#names();
     if (names === undefined) return;
-    const addresses = this.#sockets.map((s) => s.address).filter((a) => !isWildcard(a));
+    const addresses = this.#sockets.map((s) => s.address).filter((a) => !isWildcard(a) && addressFamily(a) !== 0);
     await names.resolve(addresses, timeoutMs);
   }
 
@@ -371,6 +420,7 @@ class ListenerImpl implements Listener, DescriptorClient {
     // wait for every accepted connection to end, which is not what closing a Tcl server means.
     for (const { server } of this.#sockets) server.close();
     this.#closing = Promise.resolve();
+    this.#onClose?.();
     return this.#closing;
   }
 
@@ -384,9 +434,9 @@ class ListenerImpl implements Listener, DescriptorClient {
     return this;
   }
 
-  #drop(socket: Socket): void {
-    const address = socket.remoteAddress;
-    const port = socket.remotePort;
+  #drop(socket: Socket, path: string | undefined): void {
+    const address = path ?? socket.remoteAddress;
+    const port = path === undefined ? socket.remotePort : 0;
     socket.destroy();
     if (this.#onDrop === undefined || address === undefined || port === undefined) return;
     try {

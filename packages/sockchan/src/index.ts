@@ -25,6 +25,7 @@ export type {
   SocketFromArgs,
   SocketOptions,
 } from './socket.js';
+export type { AsyncUnixSocketOptions, InheritedSockets, UnixServerOptions, UnixSocketOptions } from './unix.js';
 export { SocketChannel } from './socket-channel.js';
 export type {
   SocketAddressValue,

@@ -63,6 +63,12 @@ export interface SocketChannelConstructorOptions extends SocketChannelSettings {
    * returns it.
    */
   proxy?: ProxyHeader;
+  /**
+   * The socket is a Unix-domain one on this path (`@name` for a Linux abstract name): `sockname`
+   * and `peername` are then `[path, path, 0]` (the one name the connection has: a client end
+   * is normally unnamed), and nothing is reverse-resolved.
+   */
+  path?: string;
 }
 
 /**
@@ -162,6 +168,13 @@ export class SocketChannel extends Channel {
     super(undefined, name === undefined ? NO_OPTIONS : { name });
     if (options.reverseLookup === false) this.#bits |= Bit.NoReverse;
     if (options.proxy !== undefined) this.ends().proxy = options.proxy;
+    const path = options.path;
+    if (path !== undefined) {
+      // A Unix-domain socket: the one name the connection has, on both ends; nothing to look up.
+      this.#bits |= Bit.NoReverse;
+      const end = { address: path, port: 0 };
+      this.#ends = { peer: end, local: end };
+    }
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -169,7 +182,7 @@ export class SocketChannel extends Channel {
       if (maxLine !== undefined) this.maxLine = maxLine;
       // Accepted channels pass only `reverseLookup` (and `maxLine`): no copy of the options for them.
       if (hasSettings(options)) {
-        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, proxy: _proxy, ...settings } = options;
+        const { name: _name, reverseLookup: _reverseLookup, maxLine: _maxLine, proxy: _proxy, path: _path, ...settings } = options;
         this.configure(settings);
       }
     } catch (err) {
@@ -484,9 +497,9 @@ function shownAddress(address: string): string {
   return first === 58 /* : */ || first === 91 /* [ */ ? displayAddress(address) : address;
 }
 
-/** True when the constructor options hold channel settings (anything but `name`, `reverseLookup` and `maxLine`). */
+/** True when the constructor options hold channel settings (anything but `name`, `reverseLookup`, `maxLine` and `path`). */
 function hasSettings(options: SocketChannelConstructorOptions): boolean {
-  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine' && key !== 'proxy') return true;
+  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine' && key !== 'proxy' && key !== 'path') return true;
   return false;
 }
 

@@ -6,6 +6,8 @@ import { listen } from '@sockchan/server';
 import { Channel, parseMaxLine } from '@sockchan/core';
 import type { ListenOptions, ProxyHeader, ProxyProtocolOptions } from '@sockchan/server';
 import { ServerChannel } from './server-channel.js';
+import { inheritedServer, isInheritedSockets, unixImpl, unixServerImpl } from './unix.js';
+import type { AsyncUnixSocketOptions, InheritedSockets, UnixServerOptions, UnixSocketOptions } from './unix.js';
 import { SocketChannel } from './socket-channel.js';
 import type { SocketChannelConstructorOptions } from './socket-channel.js';
 import { parseSocketArgs } from './tcl-args.js';
@@ -110,13 +112,29 @@ export interface SocketCommand {
   (host: string, port: number | string, options?: SocketOptions & { async?: false }): Promise<SocketChannel>;
   /** Either form, decided at run time by `options.async`. */
   (host: string, port: number | string, options?: SocketOptions): SocketChannel | Promise<SocketChannel>;
-  /** `socket -server command ?-myaddr addr? port`: resolves once listening. */
-  server(callback: AcceptCallback, port: number | string, options?: ServerOptions): Promise<ServerChannel>;
+  /**
+   * `socket -server command ?-myaddr addr? port`: resolves once listening. In place of the port,
+   * `{ fd: 3 }` (or several descriptors) or `{ listenFds: true | name }` serves listening
+   * sockets a supervisor passed (socket activation; TCP or Unix-domain).
+   */
+  server(callback: AcceptCallback, port: number | string | InheritedSockets, options?: ServerOptions): Promise<ServerChannel>;
+  /** A channel over a Unix-domain socket, at once (`async: true`). */
+  unix(path: string, options: AsyncUnixSocketOptions): SocketChannel;
+  /** A channel over a Unix-domain socket (a path, or `@name` on Linux): resolves once connected. */
+  unix(path: string, options?: UnixSocketOptions & { async?: false }): Promise<SocketChannel>;
+  /** Either form, decided at run time by `options.async`. */
+  unix(path: string, options?: UnixSocketOptions): SocketChannel | Promise<SocketChannel>;
+  /**
+   * Listens on a Unix-domain socket; `callback(chan, path, 0)` for each connection. A stale
+   * socket file is replaced, a live one or a non-socket fails (`address already in use`); the
+   * file is removed on close and on a clean exit while it is still this server's.
+   */
+  unixServer(callback: AcceptCallback, path: string, options?: UnixServerOptions): Promise<ServerChannel>;
   /** Tcl's argument syntax (see {@link SocketFromArgs}). */
   fromArgs: SocketFromArgs;
 }
 
-function badArgument(message: string): SockchanError {
+export function badArgument(message: string): SockchanError {
   return new SockchanError(message, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
 }
 
@@ -125,7 +143,7 @@ function badArgument(message: string): SockchanError {
  * false but got {}`. Code `ERR_SOCKCHAN_BAD_VALUE`, as every value check of the layers below
  * (ports, Tcl booleans and integers, happy-eyeballs tuning, `maxLine`).
  */
-function badValue(name: string, expected: string, value: unknown): SockchanError {
+export function badValue(name: string, expected: string, value: unknown): SockchanError {
   return new SockchanError(`bad value for ${name}: expected ${expected} but got ${shownValue(value)}`, {
     code: 'ERR_SOCKCHAN_BAD_VALUE',
     errorCode: ['NONE'],
@@ -171,7 +189,7 @@ const SERVER_OPTION_NAMES = [
 ] as const;
 
 /** A misspelt option (`myAddr`) fails as Tcl's `bad option` does, instead of being ignored. */
-function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
+export function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key) || also.includes(key) || options[key] === undefined) continue;
     throw new SockchanError(`bad option "${key}": must be ${formatChoices(known)}`, {
@@ -182,7 +200,7 @@ function checkOptionNames(options: Record<string, unknown>, known: readonly stri
 }
 
 /** A boolean option: `true`, `false` or absent; anything else (`'yes'`, `1`, `{}`) is a bad value. */
-function optionalBoolean(options: Record<string, unknown>, name: string): boolean | undefined {
+export function optionalBoolean(options: Record<string, unknown>, name: string): boolean | undefined {
   const v = options[name];
   if (v === undefined || typeof v === 'boolean') return v;
   throw badValue(name, 'true or false', v);
@@ -196,13 +214,13 @@ function optionalString(options: Record<string, unknown>, name: string): string 
 }
 
 /** A number-or-name option (`myport`, `backlog`): its text is checked by the layer that parses it. */
-function checkNumberOrString(options: Record<string, unknown>, name: string, expected: string): void {
+export function checkNumberOrString(options: Record<string, unknown>, name: string, expected: string): void {
   const v = options[name];
   if (v !== undefined && typeof v !== 'number' && typeof v !== 'string') throw badValue(name, expected, v);
 }
 
 /** `maxLine`: checked by core's {@link parseMaxLine}, with the `Channel.maxLine` setter's text. */
-function optionalMaxLine(options: Record<string, unknown>): number | undefined {
+export function optionalMaxLine(options: Record<string, unknown>): number | undefined {
   const v = options['maxLine'];
   return v === undefined ? undefined : parseMaxLine(v);
 }
@@ -255,7 +273,7 @@ function checkClient(host: unknown, port: unknown, options: unknown): CheckedCli
 }
 
 /** The constructor options of the channels (only what differs from the defaults besides `reverseLookup`). */
-type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine'>;
+type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine' | 'path'>;
 
 function channelOptions(c: ChannelDefaults): NewChannelOptions {
   return {
@@ -267,7 +285,7 @@ function channelOptions(c: ChannelDefaults): NewChannelOptions {
 }
 
 /** `AbortSignal.any` (Node >= 20.3), or the same by hand on older 20.x. */
-function anySignal(user: AbortSignal, own: AbortController): AbortSignal {
+export function anySignal(user: AbortSignal, own: AbortController): AbortSignal {
   if (typeof AbortSignal.any === 'function') return AbortSignal.any([user, own.signal]);
   if (user.aborted) own.abort(user.reason);
   else user.addEventListener('abort', () => own.abort(user.reason), { once: true });
@@ -306,20 +324,20 @@ function socketImpl(host: string, port: number | string, options?: SocketOptions
   }
 }
 
-function defaultOnError(err: unknown, chan?: SocketChannel): void {
+export function defaultOnError(err: unknown, chan?: SocketChannel): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`${chan === undefined ? '' : `error in accept callback for ${chan.name}: `}${text}\n`);
 }
 
 /** What every accepted connection of one server shares (no closures per connection). */
-interface AcceptContext {
+export interface AcceptContext {
   readonly callback: AcceptCallback;
   readonly onError: (err: unknown, chan?: SocketChannel) => void;
   readonly chanOptions: NewChannelOptions;
 }
 
 /** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
-function accepted(ctx: AcceptContext, s: Socket, address: string, port: number, proxy: ProxyHeader | undefined): void {
+export function accepted(ctx: AcceptContext, s: Socket, address: string, port: number, proxy?: ProxyHeader): void {
   const chan = new SocketChannel(s, proxy === undefined ? ctx.chanOptions : { ...ctx.chanOptions, proxy });
   let result: unknown;
   try {
@@ -343,7 +361,7 @@ function acceptFailed(ctx: AcceptContext, chan: SocketChannel, err: unknown): vo
   }
 }
 
-async function serverImpl(callback: AcceptCallback, port: number | string, options: ServerOptions = {}): Promise<ServerChannel> {
+async function serverImpl(callback: AcceptCallback, port: number | string | InheritedSockets, options: ServerOptions = {}): Promise<ServerChannel> {
   if (typeof callback !== 'function') throw badArgument('socket.server needs a callback (chan, clientAddr, clientPort)');
   if (typeof options !== 'object' || (options as unknown) === null) throw badArgument('socket.server options must be an object');
   const o = options as ServerOptions & Record<string, unknown>;
@@ -363,6 +381,7 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
   const maxLine = optionalMaxLine(o);
   const onError = o.onError ?? defaultOnError;
   const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay, maxLine }) };
+  if (isInheritedSockets(port)) return inheritedServer(ctx, port, options);
   const listenOptions: ListenOptions = {
     onConnection: (s, address, clientPort, proxy) => accepted(ctx, s, address, clientPort, proxy),
     // Errors of accept() itself and failed PROXY headers (no channel): the same handler.
@@ -409,8 +428,13 @@ function fromArgsImpl(...words: readonly TclSocketWord<AcceptCallback>[]): Socke
  *   calls `callback(chan, clientAddr, clientPort)` for each connection; resolves with a
  *   {@link ServerChannel}.
  * - `socket.fromArgs(...words)`: Tcl's own argument syntax.
+ * - `socket.unix(path, { async })` and `socket.unixServer(callback, path, { mode })`: the same
+ *   channels over Unix-domain sockets; `socket.server(callback, { fd: 3 })` and
+ *   `{ listenFds: true }`: socket activation.
  */
 export const socket: SocketCommand = Object.assign(socketImpl as SocketCommand, {
   server: serverImpl,
   fromArgs: fromArgsImpl as SocketFromArgs,
+  unix: unixImpl as SocketCommand['unix'],
+  unixServer: unixServerImpl,
 });

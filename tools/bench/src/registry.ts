@@ -18,8 +18,13 @@ export function tclRow(name: string): ChildSpec {
 }
 
 /** A row whose implementation plays both ends (one script with `server` and `client` roles). */
-function bothEnds(workload: 'pingpong' | 'lines' | 'bulk', impl: string, script: ChildSpec): RowSpec {
+function bothEnds(workload: 'pingpong' | 'lines' | 'bulk' | 'unix-pingpong' | 'unix-bulk', impl: string, script: ChildSpec): RowSpec {
   return { workload, impl, server: script, client: script };
+}
+
+/** A node row script run over a Unix-domain socket instead of TCP (see `overUnix` in rows/common.ts). */
+export function unixRow(name: string): ChildSpec {
+  return { ...nodeRow(name), env: { SOCKCHAN_BENCH_UNIX: '1' } };
 }
 
 /**
@@ -60,6 +65,16 @@ export const rows: readonly RowSpec[] = [
   { workload: 'idle', impl: '@sockchan/server', server: nodeRow('listener-idle') },
   { workload: 'idle', impl: '@sockchan/core', server: nodeRow('core-idle') },
   { workload: 'idle', impl: 'sockchan', server: nodeRow('sockchan-idle'), clusterServer: clusterRow('sockchan') },
+  // Idle connections over a Unix-domain socket (the load generator connects to the path).
+  { workload: 'idle', impl: 'node:net unix', server: unixRow('net-idle'), client: unixRow('load-idle') },
+  { workload: 'idle', impl: 'sockchan unix', server: unixRow('sockchan-idle'), client: unixRow('load-idle') },
+  // pingpong and bulk over a Unix-domain socket; node:net over the same kind of socket is the baseline.
+  bothEnds('unix-pingpong', 'node:net', unixRow('net-pingpong')),
+  bothEnds('unix-pingpong', '@sockchan/core', unixRow('core-pingpong')),
+  bothEnds('unix-pingpong', 'sockchan', unixRow('sockchan-pingpong')),
+  bothEnds('unix-bulk', 'node:net', unixRow('net-bulk')),
+  bothEnds('unix-bulk', '@sockchan/core', unixRow('core-bulk')),
+  bothEnds('unix-bulk', 'sockchan', unixRow('sockchan-bulk')),
 ];
 
 /**

@@ -16,8 +16,8 @@ export interface ChildSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** The five built-in socket workloads. */
-export type BuiltinWorkload = 'pingpong' | 'lines' | 'bulk' | 'accept' | 'idle';
+/** The built-in socket workloads (the last two: pingpong and bulk over a Unix-domain socket). */
+export type BuiltinWorkload = 'pingpong' | 'lines' | 'bulk' | 'accept' | 'idle' | 'unix-pingpong' | 'unix-bulk';
 
 /**
  * How the two ends of a workload are chosen.

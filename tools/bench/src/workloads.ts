@@ -30,16 +30,21 @@ export interface WorkloadDef {
   readonly run: (row: RowSpec, params: Params, timeoutSeconds: number) => Promise<Outcome[]>;
 }
 
-/** Starts a row's server and waits for `READY <port>`. */
-async function startServer(row: RowSpec, params: Params, track: (c: BenchChild) => BenchChild): Promise<{ server: BenchChild; port: number }> {
+/**
+ * Starts a row's server and waits for `READY <port>` (or `READY <path>` from a server on a
+ * Unix-domain socket, handed to the client as `port=<path>`).
+ */
+async function startServer(row: RowSpec, params: Params, track: (c: BenchChild) => BenchChild): Promise<{ server: BenchChild; port: number | string }> {
   const server = track(new BenchChild(row.server, 'server', params, `${row.impl} server`));
-  const port = Number(await server.expect('READY '));
+  const announced = await server.expect('READY ');
+  if (announced.startsWith('/')) return { server, port: announced };
+  const port = Number(announced);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`${row.impl} server announced no port`);
   return { server, port };
 }
 
 /** Runs the client to completion and parses its `RESULT {...}` line. */
-async function runClient(spec: ChildSpec, label: string, params: Params, port: number, track: (c: BenchChild) => BenchChild): Promise<Record<string, number>> {
+async function runClient(spec: ChildSpec, label: string, params: Params, port: number | string, track: (c: BenchChild) => BenchChild): Promise<Record<string, number>> {
   const client = track(new BenchChild(spec, 'client', { ...params, port }, label));
   const result = JSON.parse(await client.expect('RESULT ')) as Record<string, number>;
   const exit = await client.exited;
@@ -54,7 +59,7 @@ function positive(value: number | undefined, what: string): number {
 
 /** A same-impl workload whose client reports `{ seconds, <field> }`; metric = field / seconds / scale. */
 function throughput(
-  name: 'pingpong' | 'lines' | 'bulk',
+  name: 'pingpong' | 'lines' | 'bulk' | 'unix-pingpong' | 'unix-bulk',
   description: string,
   params: (quick: boolean) => Params,
   decl: MetricDecl,
@@ -102,6 +107,26 @@ const bulk = throughput(
   'bulk',
   'bulk transfer in 64 KiB writes to a sink that counts bytes (MB = 10^6 bytes)',
   (quick) => ({ bytes: (quick ? 8 : 1024) * MiB, chunk: 64 * 1024 }),
+  { metric: 'MB/s', unit: 'MB/s', better: 'higher' },
+  'bytes',
+  1e6,
+);
+
+// The same two workloads over a Unix-domain socket: every row (node:net, the baseline,
+// included) runs with SOCKCHAN_BENCH_UNIX=1, so the ratios compare like with like.
+const unixPingpong = throughput(
+  'unix-pingpong',
+  `${pingpong.description}, over a Unix-domain socket`,
+  pingpong.params,
+  { metric: 'round trips/s', unit: 'rt/s', better: 'higher' },
+  'ops',
+  1,
+);
+
+const unixBulk = throughput(
+  'unix-bulk',
+  `${bulk.description}, over a Unix-domain socket`,
+  bulk.params,
   { metric: 'MB/s', unit: 'MB/s', better: 'higher' },
   'bytes',
   1e6,
@@ -294,4 +319,4 @@ function idleSingle(row: RowSpec, p: Params, timeout: number): Promise<Outcome[]
 }
 
 /** The built-in workloads, in the order `pnpm bench` runs them. */
-export const workloads: readonly WorkloadDef[] = [pingpong, lines, bulk, accept, idle];
+export const workloads: readonly WorkloadDef[] = [pingpong, lines, bulk, accept, idle, unixPingpong, unixBulk];

@@ -100,6 +100,22 @@ describe('pnpm bench --quick', () => {
     }
   }, 90_000);
 
+  it('runs the Unix-socket rows: pingpong and bulk against node:net over the same kind of socket, and idle', async () => {
+    const run = await bench(['unix-pingpong', 'unix-bulk', '--quick', '--json', '--no-save'], 120);
+    expect(run.code, run.stderr).toBe(0);
+    for (const [workload, metric] of [['unix-pingpong', 'round trips/s'], ['unix-bulk', 'MB/s']] as const) {
+      expect(row(run.rows, workload, 'node:net', metric).ratio).toBe(1);
+      for (const impl of ['@sockchan/core', 'sockchan']) {
+        const r = row(run.rows, workload, impl, metric);
+        expect(r.failed, r.error).toBe(0);
+        expect(r.median).toBeGreaterThan(0);
+      }
+    }
+    const idle = await bench(['idle', '--quick', '--json', '--no-save', '--impl', 'node:net unix,sockchan unix'], 120);
+    expect(idle.code, idle.stderr).toBe(0);
+    for (const impl of ['node:net unix', 'sockchan unix']) expect(row(idle.rows, 'idle', impl, 'rss/conn @200').median).toBeGreaterThan(0);
+  }, 240_000);
+
   it('runs a custom workload module and computes ratios against the baseline it names', async () => {
     const run = await bench(['--module', join(root, 'test', 'fixtures', 'custom-workload.mjs'), '--quick', '--reps', '3', '--json', '--no-save']);
     expect(run.code, run.stderr).toBe(0);

@@ -41,6 +41,8 @@ export interface ClientCommand extends ChannelFlags {
   readonly myport?: number;
   /** `-async`. */
   readonly async: boolean;
+  /** `-unix PATH`: connect to this Unix-domain socket instead (`host` is then `''`, `port` 0). */
+  readonly unix?: string;
 }
 
 /** `sockchan -server echo|cat|time ?-myaddr a? port`. */
@@ -55,6 +57,8 @@ export interface ServerCommand extends ChannelFlags {
   readonly myaddr?: string;
   /** `-proxy-from a,b/n,...`: the proxies whose connections begin with a PROXY protocol header. */
   readonly proxyFrom?: readonly string[];
+  /** `-unix PATH`: listen on this Unix-domain socket instead (`port` is then 0). */
+  readonly unix?: string;
 }
 
 /** `sockchan --help`. */
@@ -75,9 +79,11 @@ export type Command = ClientCommand | ServerCommand | HelpCommand | VersionComma
 /** Options of the `socket` command itself, then the CLI's own. */
 const SOCKET_OPTIONS = ['-async', '-myaddr', '-myport', '-server'] as const;
 const CHANNEL_OPTIONS = ['-buffering', '-encoding', '-translation'] as const;
-/** The CLI's own server options. */
+/** The CLI's own server option. */
 const PROXY_FROM = '-proxy-from';
-const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS, PROXY_FROM].sort();
+/** The CLI's own transport option: a Unix-domain socket path in place of host and port. */
+const UNIX_OPTION = '-unix';
+const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS, PROXY_FROM, UNIX_OPTION].sort();
 
 /** The wrong-# message with the CLI's name and its server commands in place of Tcl's. */
 export const WRONG_ARGS = SOCKET_WRONG_ARGS.replace(/"socket /g, '"sockchan ').replace('-server command', '-server echo|cat|time');
@@ -97,10 +103,16 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const socketWords: string[] = [];
   const flags: ChannelFlags = {};
   let proxyFrom: string[] | undefined;
+  let unix: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i] as string;
     if (!word.startsWith('-')) break;
+    if (word === UNIX_OPTION) {
+      unix = argv[++i];
+      if (unix === undefined) throw usage(`no argument given for ${word} option`);
+      continue;
+    }
     if ((CHANNEL_OPTIONS as readonly string[]).includes(word)) {
       const value = argv[i + 1];
       if (value === undefined) throw usage(`no argument given for ${word} option`);
@@ -124,6 +136,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     // Options with a value take the next word whatever it looks like, as Tcl does.
     if (word !== '-async' && i + 1 < argv.length) socketWords.push(argv[++i] as string);
   }
+  if (unix !== undefined) return unixCommand(unix, socketWords, argv.slice(i), flags);
   socketWords.push(...argv.slice(i));
   let parsed;
   try {
@@ -156,6 +169,30 @@ function parseProxyFrom(value: string): string[] {
   const list = value.split(/[\s,]+/).filter((w) => w !== '');
   addressMatcher(list, PROXY_FROM);
   return list;
+}
+
+/** The wrong-# message of the `-unix` forms. */
+export const UNIX_WRONG_ARGS =
+  'wrong # args: should be "sockchan ?-async? ?channel options? -unix path" or "sockchan -server echo|cat|time ?channel options? -unix path"';
+
+/**
+ * `-unix PATH` in place of host and port: `-server KIND` and `-async` keep their meaning;
+ * `-myaddr` and `-myport` have none for a Unix-domain socket.
+ */
+function unixCommand(path: string, socketWords: readonly string[], rest: readonly string[], flags: ChannelFlags): Command {
+  if (rest.length > 0) throw usage(UNIX_WRONG_ARGS);
+  let kind: string | undefined;
+  let async = false;
+  for (let j = 0; j < socketWords.length; j++) {
+    const word = socketWords[j] as string;
+    if (word === '-server') kind = socketWords[++j];
+    else if (word === '-async') async = true;
+    else throw usage(`option ${word} is not valid with -unix`);
+  }
+  if (kind === undefined) return { mode: 'client', host: '', port: 0, async, unix: path, ...flags };
+  if (async) throw usage('cannot set -async option for server sockets');
+  if (!(SERVER_KINDS as readonly string[]).includes(kind)) throw usage(`bad server command "${kind}": must be ${formatChoices(SERVER_KINDS)}`);
+  return { mode: 'server', kind: kind as ServerKind, port: 0, unix: path, ...flags };
 }
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -15,6 +15,11 @@ Usage:
       -proxy-from list: connections from these proxies (addresses or CIDR blocks,
       comma-separated: 127.0.0.1,10.0.0.0/8) must begin with a PROXY protocol header
       (v1 or v2, haproxy's send-proxy); clients are then shown with their own address.
+  sockchan ?-async? ?channel options? -unix path
+  sockchan -server echo|cat|time ?channel options? -unix path
+      The same over a Unix-domain socket (a file path, or @name for a Linux
+      abstract name). A server replaces a stale socket file, refuses a live one,
+      and removes its file when it stops.
 
 Channel options (the socket's, as with chan configure; Tcl's defaults otherwise):
   -encoding name         e.g. utf-8, iso8859-1, binary (default: the system encoding)
@@ -36,4 +41,6 @@ Examples:
   sockchan -async -encoding iso8859-1 localhost 25
   sockchan -server cat 0 > received.txt   # port chosen by the OS, shown on stderr
   sockchan -server time -proxy-from 127.0.0.1 9900   # behind haproxy's send-proxy
+  sockchan -server echo -unix /tmp/echo.sock &
+  printf 'hi\n' | sockchan -unix /tmp/echo.sock
 `;

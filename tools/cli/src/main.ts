@@ -128,9 +128,15 @@ async function runClient(cmd: ClientCommand, io: CliIo, stop: Stopper): Promise<
   void stop.stopped.then(() => abort.abort());
   let chan: SocketChannel;
   try {
-    chan = cmd.async
-      ? socket(cmd.host, cmd.port, { ...local, async: true, signal: abort.signal })
-      : await socket(cmd.host, cmd.port, { ...local, signal: abort.signal });
+    if (cmd.unix !== undefined) {
+      chan = cmd.async
+        ? socket.unix(cmd.unix, { async: true, signal: abort.signal })
+        : await socket.unix(cmd.unix, { signal: abort.signal });
+    } else {
+      chan = cmd.async
+        ? socket(cmd.host, cmd.port, { ...local, async: true, signal: abort.signal })
+        : await socket(cmd.host, cmd.port, { ...local, signal: abort.signal });
+    }
   } catch (err) {
     if (stop.isStopped()) return stop.stopped;
     io.stderr.write(`sockchan: ${messageOf(err)}\n`);
@@ -191,10 +197,10 @@ async function runClient(cmd: ClientCommand, io: CliIo, stop: Stopper): Promise<
   });
 }
 
-/** `sockchan: listening on 0.0.0.0 port 9900, :: port 9900`. */
-function listeningLine(sockname: unknown): string {
+/** `sockchan: listening on 0.0.0.0 port 9900, :: port 9900` (a Unix socket: `listening on /run/x.sock`). */
+function listeningLine(sockname: unknown, unix: boolean): string {
   const triples = (Array.isArray(sockname) ? sockname : []) as AddressTriple[];
-  return `sockchan: listening on ${triples.map(([address, , port]) => `${address} port ${port}`).join(', ')}`;
+  return `sockchan: listening on ${triples.map(([address, , port]) => (unix ? address : `${address} port ${port}`)).join(', ')}`;
 }
 
 async function runServer(cmd: ServerCommand, io: CliIo, stop: Stopper): Promise<number> {
@@ -225,30 +231,31 @@ async function runServer(cmd: ServerCommand, io: CliIo, stop: Stopper): Promise<
 
   let server;
   try {
-    server = await socket.server(
-      (chan, clientAddr) => {
-        open.add(chan);
-        return serve(chan, clientAddr).finally(async () => {
-          open.delete(chan);
-          await chan.close();
-        });
-      },
-      cmd.port,
-      {
-        ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
-        ...(cmd.proxyFrom === undefined ? {} : { proxyProtocol: { from: cmd.proxyFrom } }),
-        reverseLookup: false,
-        // One connection's failure is reported and closes that connection only (Tcl's bgerror).
-        onError: (err) => {
-          if (!stop.isStopped()) io.stderr.write(`sockchan: ${messageOf(err)}\n`);
-        },
-      },
-    );
+    const onAccept = (chan: SocketChannel, clientAddr: string): Promise<void> => {
+      open.add(chan);
+      return serve(chan, clientAddr).finally(async () => {
+        open.delete(chan);
+        await chan.close();
+      });
+    };
+    // One connection's failure is reported and closes that connection only (Tcl's bgerror).
+    const onError = (err: unknown): void => {
+      if (!stop.isStopped()) io.stderr.write(`sockchan: ${messageOf(err)}\n`);
+    };
+    server =
+      cmd.unix === undefined
+        ? await socket.server(onAccept, cmd.port, {
+            ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
+            ...(cmd.proxyFrom === undefined ? {} : { proxyProtocol: { from: cmd.proxyFrom } }),
+            reverseLookup: false,
+            onError,
+          })
+        : await socket.unixServer(onAccept, cmd.unix, { onError });
   } catch (err) {
     io.stderr.write(`sockchan: ${messageOf(err)}\n`);
     return EXIT.failure;
   }
-  io.stderr.write(`${listeningLine(server.configure('sockname'))}\n`);
+  io.stderr.write(`${listeningLine(server.configure('sockname'), cmd.unix !== undefined)}\n`);
   const code = await stop.stopped;
   await server.close();
   await Promise.all([...open].map((chan) => closeQuietly(chan)));

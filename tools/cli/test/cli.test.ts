@@ -1,5 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createNetns, freePort, runTclClient, startTclServer, startTclEchoServer, startTclSourceServer, sourcePattern } from '@sockchan/test-support';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createNetns, freePort, runCommand, runTclClient, startTclServer, startTclEchoServer, startTclSourceServer, sourcePattern } from '@sockchan/test-support';
 import type { Netns, TclPeer } from '@sockchan/test-support';
 import { CLI, CliProcess, runCli } from './run-cli.js';
 
@@ -49,7 +52,7 @@ describe('command line', () => {
   });
 
   it.each([
-    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -async, -buffering, -encoding, -myaddr, -myport, -proxy-from, -server, or -translation'],
+    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -async, -buffering, -encoding, -myaddr, -myport, -proxy-from, -server, -translation, or -unix'],
     [['-proxy-from', '127.0.0.1', 'localhost', '1'], 'option -proxy-from is only valid for servers'],
     [['-server', 'echo', '-proxy-from', '127.0.0.1,proxy.test', '1'], 'bad address "proxy.test" in -proxy-from: must be an IPv4 or IPv6 address, or a CIDR block such as 10.0.0.0/8 or fd00::/8'],
     [['-server', 'echo', '-proxy-from'], 'no argument given for -proxy-from option'],
@@ -379,5 +382,57 @@ close $s
     const r = await runCli(['-server', 'echo', '-myaddr', '127.0.0.1', String(port)]);
     expect(r.stderr).toBe("sockchan: couldn't open socket: address already in use\n");
     expect(r.code).toBe(1);
+  });
+});
+
+describe('Unix-domain sockets (-unix path)', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockchan-cli-unix-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('-server echo -unix serves a sockchan client and socat; Ctrl-C removes the socket file', async () => {
+    const p = path.join(dir, 'echo.sock');
+    const srv = track(new CliProcess(['-server', 'echo', '-unix', p]));
+    await srv.waitFor('print that it listens', () => (srv.stderr.includes(`listening on ${p}\n`) ? true : undefined));
+    expect(srv.stderr).toBe(`sockchan: listening on ${p}\n`);
+    const r = await runCli(['-unix', p], 'one\ntwo\n');
+    expect(r.stdout.toString()).toBe('one\ntwo\n');
+    expect(r.code).toBe(0);
+    const asyncRun = await runCli(['-async', '-unix', p], 'queued\n');
+    expect(asyncRun.stdout.toString()).toBe('queued\n');
+    const viaSocat = await runCommand('socat', ['-t', '5', '-', `UNIX-CONNECT:${p}`], { input: 'from socat\r\n', timeoutMs: 10_000 });
+    // The server reads any line end (auto) and writes CRLF, Tcl's socket default.
+    expect(viaSocat.stdout).toBe('from socat\r\n');
+    srv.child.kill('SIGINT');
+    expect(await srv.exit()).toEqual({ code: 130, signal: null });
+    expect(fs.existsSync(p)).toBe(false);
+  });
+
+  it('a missing socket: Tcl text, exit 1; a live one cannot be served twice', async () => {
+    const missing = await runCli(['-unix', path.join(dir, 'none.sock')]);
+    expect(missing.stderr).toBe("sockchan: couldn't open socket: no such file or directory\n");
+    expect(missing.code).toBe(1);
+    const p = path.join(dir, 'live.sock');
+    const srv = track(new CliProcess(['-server', 'cat', '-unix', p]));
+    await srv.waitFor('print that it listens', () => (srv.stderr.includes('listening on') ? true : undefined));
+    const second = await runCli(['-server', 'cat', '-unix', p]);
+    expect(second.stderr).toBe(`sockchan: couldn't open socket: address already in use (a server is listening on "${p}")\n`);
+    expect(second.code).toBe(1);
+  });
+
+  it.each([
+    [['-unix', '/tmp/x.sock', 'localhost', '80'], 'wrong # args: should be "sockchan ?-async? ?channel options? -unix path" or "sockchan -server echo|cat|time ?channel options? -unix path"'],
+    [['-myaddr', '127.0.0.1', '-unix', '/tmp/x.sock'], 'option -myaddr is not valid with -unix'],
+    [['-server', 'echo', '-async', '-unix', '/tmp/x.sock'], 'cannot set -async option for server sockets'],
+    [['-server', 'daytime', '-unix', '/tmp/x.sock'], 'bad server command "daytime": must be cat, echo, or time'],
+    [['-unix'], 'no argument given for -unix option'],
+  ])('%j: %s, exit 2', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.stderr).toBe(`sockchan: ${message}\n`);
+    expect(r.code).toBe(2);
   });
 });

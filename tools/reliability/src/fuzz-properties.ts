@@ -9,7 +9,7 @@ import type { InputTranslation, OutputTranslation } from '@sockchan/core';
 import { ProxyHeaderParser, encodeProxyHeader } from '@sockchan/server';
 import type { ProxyParseResult } from '@sockchan/server';
 import { parseSocketArgs, socket } from 'sockchan';
-import type { AsyncSocketOptions, ServerOptions } from 'sockchan';
+import type { AsyncSocketOptions, ServerOptions, UnixServerOptions, UnixSocketOptions } from 'sockchan';
 
 /**
  * Fuzz properties (fast-check) over what hostile or careless input reaches: the decoders and
@@ -569,6 +569,39 @@ export const proxyHeaderProperty = property('PROXY protocol headers: mutated, tr
     },
   ),
 );
+
+/**
+ * `socket.unixServer(callback, path, options)` then `socket.unix(path, options)`: random paths
+ * (kept inside `dir`: every `/` becomes `_`; `@` names stay abstract, nothing else may leave the
+ * directory) and random options listen and connect, or reject (throw, for the async form) with a
+ * SockchanError, nothing else; nothing is left open and no socket file stays behind.
+ */
+export const unixCallProperty = (dir: string): FuzzProperty =>
+  property(`socket.unix and socket.unixServer arguments`, 4, () =>
+    fc.asyncProperty(
+      fc.oneof(fc.string({ maxLength: 120, unit: 'binary' }), anyValue),
+      fc.record({ mode: anyValue, backlog: anyValue, maxLine: anyValue, bogus: anyValue }, { requiredKeys: [] }),
+      fc.record({ async: fc.oneof(fc.boolean(), anyValue), maxLine: anyValue, bogus: anyValue }, { requiredKeys: [] }),
+      async (raw, serverOptions, clientOptions) => {
+        const path = typeof raw === 'string' && !raw.startsWith('@') ? `${dir}/${raw.replace(/\//g, '_')}` : raw;
+        let srv: Awaited<ReturnType<typeof socket.unixServer>> | undefined;
+        try {
+          srv = await socket.unixServer(() => undefined, path as string, serverOptions as UnixServerOptions);
+        } catch (err) {
+          onlySockchanError(err);
+        }
+        try {
+          // Either form: the async one gives the channel (or throws) at once.
+          const ch = await socket.unix(path as string, clientOptions as UnixSocketOptions);
+          await ch.close();
+        } catch (err) {
+          onlySockchanError(err);
+        } finally {
+          await srv?.close();
+        }
+      },
+    ),
+  );
 
 /** Every property that needs no network. */
 export const offlineProperties: readonly FuzzProperty[] = [

@@ -8,7 +8,10 @@
  * repository's `scripts/with-test-names` (`pnpm fuzz` does).
  */
 import net from 'node:net';
-import { offlineProperties, serverCallProperty, socketCallProperty } from './fuzz-properties.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { offlineProperties, serverCallProperty, socketCallProperty, unixCallProperty } from './fuzz-properties.js';
 import type { FuzzOutcome } from './fuzz-properties.js';
 import { leakedHandles, networkResources } from './leaks.js';
 
@@ -25,7 +28,11 @@ const refusedPort = (probe.address() as net.AddressInfo).port;
 await new Promise<void>((resolve) => probe.close(() => resolve()));
 
 const baseline = networkResources();
-const props = [...offlineProperties, socketCallProperty(refusedPort), serverCallProperty].filter((p) => only === undefined || p.name.includes(only));
+// The Unix-socket property's paths stay inside this directory.
+const unixDir = mkdtempSync(join(tmpdir(), 'sockchan-fuzz-unix-'));
+const props = [...offlineProperties, socketCallProperty(refusedPort), serverCallProperty, unixCallProperty(unixDir)].filter(
+  (p) => only === undefined || p.name.includes(only),
+);
 const results: FuzzOutcome[] = [];
 for (const p of props) {
   const runs = Math.max(10, Math.round(baseRuns / p.weight));
@@ -34,6 +41,7 @@ for (const p of props) {
   results.push(r);
   if (r.failed) console.log(`\nFAILED ${p.name}\n${r.report ?? ''}\n`);
 }
+rmSync(unixDir, { recursive: true, force: true });
 const leaked = await leakedHandles(baseline);
 console.log('| property | inputs tried | time | result |\n|---|---:|---:|---|');
 for (const r of results) console.log(`| ${r.name} | ${r.runs} | ${(r.ms / 1000).toFixed(1)} s | ${r.failed ? 'FAILED' : 'ok'} |`);

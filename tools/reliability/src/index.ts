@@ -33,6 +33,7 @@ export {
   serverCallProperty,
   socketArgsProperty,
   socketCallProperty,
+  unixCallProperty,
   valueParsersProperty,
 } from './fuzz-properties.js';
 export type { FuzzOutcome, FuzzProperty } from './fuzz-properties.js';

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertTestNames, freePort } from '@sockchan/test-support';
-import { offlineProperties, serverCallProperty, socketCallProperty } from '../src/index.js';
+import { offlineProperties, serverCallProperty, socketCallProperty, unixCallProperty } from '../src/index.js';
 import type { FuzzProperty } from '../src/index.js';
 import { withLeakCheck } from './helpers.js';
 
@@ -25,4 +28,13 @@ describe('fuzz (fast-check): random input gives a SockchanError or a result, nev
     await expectHolds(socketCallProperty(await freePort('127.0.0.1')));
   });
   it(serverCallProperty.name, () => expectHolds(serverCallProperty));
+  it('socket.unix and socket.unixServer arguments (no socket file left behind)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockchan-fuzz-unix-'));
+    try {
+      await expectHolds(unixCallProperty(dir));
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

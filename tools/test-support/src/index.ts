@@ -82,3 +82,4 @@ export {
   type SynTarget,
 } from './netns.js';
 export { TEST_NAMES, assertTestNames, underTestNames, withTestNamesPath } from './names.js';
+export { activationCommand, passableListener, type PassableListener } from './activation.js';

@@ -132,12 +132,18 @@ export interface RunCommandOptions {
   allowFailure?: boolean;
 }
 
-function spawnGrouped(command: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined, cwd: string | undefined): ChildProcess {
+function spawnGrouped(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv | undefined,
+  cwd: string | undefined,
+  passFds: readonly number[] = [],
+): ChildProcess {
   installExitHook();
   return spawn(command, args, {
     // Own process group: a kill reaches every process the command forks or execs.
     detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...passFds],
     env: env ?? process.env,
     ...(cwd === undefined ? {} : { cwd }),
   });
@@ -248,6 +254,11 @@ export interface StartProcessOptions {
   lifetimeMs?: number;
   /** Text for error messages, e.g. `'tclsh echo server'`. Default: the command line. */
   label?: string;
+  /**
+   * Descriptors of this process the child gets as its fd 3, 4, ... (duplicated: close them here
+   * when only the child should hold them). How systemd passes sockets for socket activation.
+   */
+  passFds?: readonly number[];
 }
 
 /** Options of {@link ManagedProcess.nextLine}. */
@@ -513,7 +524,7 @@ export function spawnManaged<P extends ManagedProcess>(
   return new Promise<P>((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawnGrouped(command, args, options.env, options.cwd);
+      child = spawnGrouped(command, args, options.env, options.cwd, options.passFds);
     } catch (error) {
       reject(missingToolError(command, error));
       return;

@@ -1,6 +1,9 @@
 // Shared plumbing of the node row scripts: arguments, the stdin control protocol, results.
 // The protocol is documented in tools/bench/README.md; the Tcl scripts speak it too.
 import net from 'node:net';
+import { unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The role word and the `key=value` parameters a row script is started with. */
@@ -106,13 +109,59 @@ export function serveControl(server: net.Server | null, accepted: () => number):
   });
 }
 
-/** Listens on 127.0.0.1, an ephemeral port, and prints `READY <port>`. */
+/**
+ * True when the row runs over a Unix-domain socket (the harness sets `SOCKCHAN_BENCH_UNIX=1` in
+ * both children): servers listen on {@link unixBenchPath} and announce it as `READY <path>`;
+ * clients get it as `port=<path>`.
+ */
+export const overUnix = process.env['SOCKCHAN_BENCH_UNIX'] === '1';
+
+/** Removes a file if it is there. */
+function removeIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not there.
+  }
+}
+
+/** The Unix-domain socket a server of this process listens on (a stale one is removed first). */
+export function unixBenchPath(): string {
+  const path = join(tmpdir(), `sockchan-bench-${process.pid}.sock`);
+  removeIfThere(path);
+  return path;
+}
+
+/**
+ * Listens on 127.0.0.1, an ephemeral port, and prints `READY <port>`; over a Unix socket
+ * ({@link overUnix}) on {@link unixBenchPath}, printing `READY <path>`.
+ */
 export function listenAndAnnounce(server: net.Server, backlog = 511): void {
+  if (overUnix) {
+    const path = unixBenchPath();
+    server.listen({ path, backlog }, () => process.stdout.write(`READY ${path}\n`));
+    // The control protocol ends the process with process.exit(), which closes no handle.
+    process.on('exit', () => removeIfThere(path));
+    return;
+  }
   server.listen({ host: '127.0.0.1', port: 0, backlog }, () => {
     const address = server.address();
     if (address === null || typeof address === 'string') fail('server: no TCP address');
     process.stdout.write(`READY ${address.port}\n`);
   });
+}
+
+/**
+ * Where a client connects: the row's `host=` (default 127.0.0.1) and `port=`, or the Unix socket
+ * path the harness passes as `port=` ({@link overUnix}).
+ */
+export function connectTarget(args: RowArgs): { readonly host: string; readonly port: number } | { readonly path: string } {
+  if (overUnix) {
+    const path = args.params.get('port');
+    if (path === undefined || !path.startsWith('/')) fail('parameter port=<socket path> missing (a Unix-socket row)');
+    return { path };
+  }
+  return { host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port') };
 }
 
 /**
@@ -130,12 +179,11 @@ export function countingServer(onSocket: (socket: net.Socket) => unknown, option
   return server;
 }
 
-/** Connects to the row's `host=` (default 127.0.0.1) and `port=` with node:net. */
+/** Connects to the row's `host=` (default 127.0.0.1) and `port=` (or Unix socket) with node:net. */
 export function connectSocket(args: RowArgs, options: Omit<net.TcpNetConnectOpts, 'host' | 'port'> = {}): Promise<net.Socket> {
-  const host = strParam(args, 'host', '127.0.0.1');
-  const port = intParam(args, 'port');
+  const target = connectTarget(args);
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, ...options });
+    const socket = net.connect({ ...target, ...options } as net.NetConnectOpts);
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
   });

@@ -6,12 +6,12 @@
 // `maxSeconds=` (default 900).
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { fail, intParam, parseRowArgs, strParam } from './common.js';
+import { connectTarget, fail, intParam, parseRowArgs } from './common.js';
 
 const args = parseRowArgs();
 if (args.role !== 'client') fail('usage: load-idle.js client port=P');
-const host = strParam(args, 'host', '127.0.0.1');
-const port = intParam(args, 'port');
+// 127.0.0.1:port (from the address `source=` when given), or a Unix socket's path (the Unix-socket idle rows).
+const target = connectTarget(args);
 const source = args.params.get('source');
 const maxSeconds = args.params.has('maxSeconds') ? intParam(args, 'maxSeconds') : 900;
 setTimeout(() => fail(`client: ended after maxSeconds=${maxSeconds}`), maxSeconds * 1000).unref();
@@ -19,7 +19,7 @@ const sockets: net.Socket[] = [];
 
 function connectOne(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(source === undefined ? { host, port } : { host, port, localAddress: source });
+    const socket = net.connect(source === undefined || 'path' in target ? target : { ...target, localAddress: source });
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.removeListener('error', reject);

@@ -2,7 +2,7 @@
 // backpressure) and half-closes; the sink counts bytes and, at EOF, answers with the count as
 // one line. The time runs from connect to that answer, so every byte has reached the sink.
 import net from 'node:net';
-import { fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { connectTarget, fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl } from './common.js';
 
 const args = parseRowArgs();
 
@@ -22,7 +22,7 @@ if (args.role === 'server') {
 } else if (args.role === 'client') {
   const total = intParam(args, 'bytes');
   const chunk = Buffer.alloc(intParam(args, 'chunk'), 0x78);
-  const socket = net.connect({ host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port'), allowHalfOpen: true });
+  const socket = net.connect({ ...connectTarget(args), allowHalfOpen: true });
   socket.on('error', (error) => fail(`client: ${error.message}`));
   let sent = 0;
   let start = 0n;

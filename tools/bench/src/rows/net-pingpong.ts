@@ -1,7 +1,7 @@
 // pingpong, raw node:net: the server echoes each line; the client sends one short line and
 // waits for its echo, `count` times. Lines are split by hand (indexOf '\n' on a latin1 string).
 import net from 'node:net';
-import { fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { connectTarget, fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
 
 const args = parseRowArgs();
 
@@ -29,7 +29,7 @@ if (args.role === 'server') {
 } else if (args.role === 'client') {
   const count = intParam(args, 'count');
   const line = `${strParam(args, 'line', 'ping')}\n`;
-  const socket = net.connect({ host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port') });
+  const socket = net.connect(connectTarget(args));
   socket.setNoDelay(true);
   socket.setEncoding('latin1');
   socket.on('error', (error) => fail(`client: ${error.message}`));

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:net';
 import { socket } from 'sockchan';
 import type { AcceptCallback, ServerChannel, ServerOptions, SocketChannel } from 'sockchan';
-import { intParam, serveControl, strParam } from './common.js';
+import { connectTarget, overUnix, serveControl, unixBenchPath } from './common.js';
 import type { RowArgs } from './common.js';
 
 /**
@@ -23,20 +23,30 @@ export function listenSockchan(callback: AcceptCallback, onAccepted: () => void,
 }
 
 /**
- * {@link listenSockchan}, then prints `READY <port>` and serves the control protocol.
- * `accepted` counts the connections the callback saw; `options` adds server options (`proxyProtocol`).
+ * {@link listenSockchan} (over a Unix socket, `socket.unixServer`), then prints `READY <port>`
+ * (`READY <path>`) and serves the control protocol. `accepted` counts the connections the
+ * callback saw; `options` adds server options (`proxyProtocol`).
  */
 export async function sockchanServer(callback: AcceptCallback, backlog = 511, options: ServerOptions = {}): Promise<ServerChannel> {
   let accepted = 0;
-  const srv = await listenSockchan(callback, () => (accepted += 1), backlog, options);
+  const path = overUnix ? unixBenchPath() : undefined;
+  const srv =
+    path === undefined
+      ? await listenSockchan(callback, () => (accepted += 1), backlog, options)
+      : await socket.unixServer((chan, addr, port) => {
+          accepted += 1;
+          return callback(chan, addr, port);
+        }, path, { backlog });
   // serveControl listens for a net.Server's 'error'; a ServerChannel reports accept errors to
   // onError instead (printed to stderr), so a plain emitter stands in for it.
   serveControl(new EventEmitter() as unknown as Server, () => accepted);
-  process.stdout.write(`READY ${srv.port}\n`);
+  process.stdout.write(`READY ${path ?? srv.port}\n`);
   return srv;
 }
 
-/** `socket` to the row's `host=` (default 127.0.0.1) and `port=`, without a reverse lookup. */
+/** `socket` to the row's `host=` (default 127.0.0.1) and `port=`, without a reverse lookup; `socket.unix` over a Unix socket. */
 export function sockchanConnect(args: RowArgs): Promise<SocketChannel> {
-  return socket(strParam(args, 'host', '127.0.0.1'), intParam(args, 'port'), { reverseLookup: false });
+  const target = connectTarget(args);
+  if ('path' in target) return socket.unix(target.path);
+  return socket(target.host, target.port, { reverseLookup: false });
 }
