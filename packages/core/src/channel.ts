@@ -1132,6 +1132,83 @@ export class Channel {
     });
   }
 
+  // ---------------------------------------------------------------- stream replacement
+
+  /**
+   * Swaps the stream under the channel in place: the same channel object goes on over the
+   * stream `wrap` returns (STARTTLS: `@sockchan/tls`'s `import` wraps the socket in TLS).
+   * Options, handlers and the name stay; the input state starts afresh.
+   *
+   * In order: output the channel buffered goes out on the current stream (Tcl flushes a channel
+   * before it stacks a transformation on it); the channel lets go of the current stream without
+   * closing it, paused (what it receives from then on stays in it); `wrap(current, unread)` is called with the bytes received and not consumed
+   * (decoded-but-unread text given back as its bytes, then what the stream itself held), which
+   * are never read as input of the new stream by the channel: they are the wrapper's to feed to
+   * it (a TLS engine parses them as TLS records, so plaintext sent before the switch can never
+   * be read as protected data) or to drop. Reading goes on from the new stream.
+   *
+   * Throws when the channel is closed, not connected, half-closed, or a read is waiting
+   * (`channel "sock5" is busy`). When `wrap` throws, the channel keeps the current stream and
+   * its unread bytes, and the error is rethrown.
+   */
+  replaceStream(wrap: (current: Duplex, unread: Buffer) => Duplex): void {
+    if (this.closed) throw this.unknownChannel();
+    const old = this.stream as StreamWithChannel | undefined;
+    if (this.conn !== Conn.Open || old === undefined) {
+      throw posixError(`can't replace the stream of "${this.name}": `, 'ENOTCONN');
+    }
+    if (!this.canRead) throw this.notOpenFor('reading');
+    if (!this.canWrite) throw this.notOpenFor('writing');
+    if (this.readWaiters !== undefined) {
+      throw new SockchanError(`channel "${this.name}" is busy`, { code: 'ERR_SOCKCHAN_BUSY', errorCode: ['TCL', 'OPERATION', 'CHANNEL', 'BUSY'] });
+    }
+    const out = this.outputBuffer?.takeAll();
+    if (out !== undefined) this.send(out);
+    old.off('data', onStreamData);
+    old.off('end', onStreamEnd);
+    old.off('error', onStreamError);
+    old.off('close', onStreamClose);
+    old.off('drain', onStreamDrain);
+    old[kChannel] = undefined;
+    // What it receives from now on stays in it, for the wrapper (a flowing stream with no
+    // listener would drop it).
+    old.pause();
+    const parts: Buffer[] = [];
+    const input = this.inputBuffer;
+    if (input !== undefined) parts.push(input.takeUnread());
+    // Bytes the stream buffered itself (a paused 'data' stream); read() gives them with no listener left.
+    if (old.readableLength > 0) {
+      let chunk: unknown;
+      while ((chunk = old.read()) !== null) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    }
+    const unread = parts.length === 0 ? EMPTY : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    if (input !== undefined) {
+      const fresh = new InputBuffer(this.newDecoder(), input.translation, input.eofChar);
+      fresh.tclUtf8Hold = input.tclUtf8Hold;
+      this.inputBuffer = fresh;
+    }
+    this.streamEnded = false;
+    this.readError = undefined;
+    this.needMoreData = false;
+    this.blockedFlag = false;
+    this.pausedByUs = false;
+    this.stream = undefined;
+    this.conn = Conn.Connecting;
+    const outcomePending = this.connectOutcomePending;
+    let next: Duplex;
+    try {
+      next = wrap(old, unread);
+    } catch (err) {
+      old.resume();
+      this.attach(old);
+      this.connectOutcomePending = outcomePending;
+      if (unread.length > 0) this.onData(unread);
+      throw err;
+    }
+    this.attach(next);
+    this.connectOutcomePending = outcomePending;
+  }
+
   // ---------------------------------------------------------------- events
 
   /**

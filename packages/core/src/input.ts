@@ -554,6 +554,23 @@ export class InputBuffer {
     this.eofChar = eofChar;
   }
 
+  /**
+   * Everything received and not consumed, as raw bytes, for a new reader of the stream (a
+   * STARTTLS switch, `Channel.replaceStream`): decoded-but-unconsumed characters are given back
+   * first (`rewind`). A LF owed to a CR that already ended a line (`auto` translation) is left
+   * out: it belongs to that line. The buffer is left for the caller to drop.
+   */
+  takeUnread(): Buffer {
+    this.rewind(true);
+    const parts: Buffer[] = [];
+    // Characters one byte produced past the consumed point (a held CR, a CR before a non-LF):
+    // text of the protocol line before a switch is ASCII, so their latin1 bytes are theirs.
+    if (this.carry !== '') parts.push(Buffer.from(this.carry, 'latin1'));
+    for (let i = this.rawHead; i < this.raw.length; i++) parts.push(this.raw[i] as Buffer);
+    const out = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    return this.sawCR && this.translation === 'auto' && out[0] === LF ? out.subarray(1) : out;
+  }
+
   /** Discards everything buffered (read side closed). */
   clear(): void {
     this.raw = [];
