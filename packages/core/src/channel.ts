@@ -1551,9 +1551,10 @@ function settleAll(waiters: Waiter[] | undefined): void {
 
 /** Ends the stream after its queued writes and destroys it once they are done. */
 function endAndDestroy(s: Duplex, blocking: boolean): Promise<void> {
-  if (s instanceof Socket && !s.destroyed && !s.writableEnded && s.writableLength === 0 && !s.connecting) {
+  if (s instanceof Socket && !s.destroyed && !s.writableEnded && s.writableLength === 0 && !s.connecting && (s as { encrypted?: boolean }).encrypted !== true) {
     // Nothing left to send: close the descriptor at once, as Tcl's close() does. The kernel sends
     // the FIN after whatever it still holds; end() would first make libuv shutdown() and wait.
+    // A TLS socket (`encrypted`) ends instead: end() sends TLS's close_notify before the FIN.
     s.destroy();
     return RESOLVED;
   }
