@@ -8,6 +8,7 @@
  *   sink and source servers).
  * - Network namespaces with nftables SYN-drop rules ({@link createNetns}, {@link Netns}).
  * - Name isolation checks ({@link assertTestNames}, {@link withTestNamesPath}).
+ * - Test certificates made with `openssl` at test time ({@link makeTestCertificates}).
  *
  * @packageDocumentation
  */
@@ -80,3 +81,4 @@ export {
   type SynTarget,
 } from './netns.js';
 export { TEST_NAMES, assertTestNames, underTestNames, withTestNamesPath } from './names.js';
+export { makeTestCertificates, type CertificatePair, type TestCertificates } from './certs.js';
