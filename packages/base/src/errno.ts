@@ -25,6 +25,7 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EINVAL: 'invalid argument',
   EIO: 'I/O error',
   EISCONN: 'socket is already connected',
+  EISDIR: 'illegal operation on a directory',
   EMFILE: 'too many open files',
   EMSGSIZE: 'message too long',
   ENETDOWN: 'network is down',

@@ -150,7 +150,7 @@ const CLIENT_OPTION_NAMES = [
 const SERVER_OPTION_NAMES = ['backlog', 'keepalive', 'maxConnections', 'maxLine', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'] as const;
 
 /** A misspelt option (`myAddr`) fails as Tcl's `bad option` does, instead of being ignored. */
-function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
+export function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key) || also.includes(key) || options[key] === undefined) continue;
     throw new SockchanError(`bad option "${key}": must be ${formatChoices(known)}`, {
@@ -187,26 +187,29 @@ function optionalMaxLine(options: Record<string, unknown>): number | undefined {
 }
 
 /** What the channels of one `socket()` or `socket.server()` call are made with. */
-interface ChannelDefaults {
+export interface ChannelDefaults {
   readonly reverseLookup: boolean;
   readonly keepalive: boolean;
   readonly nodelay: boolean;
   readonly maxLine: number | undefined;
 }
 
-interface CheckedClient extends ChannelDefaults {
+export interface CheckedClient extends ChannelDefaults {
   readonly host: string;
   readonly port: number | string;
   readonly connectOptions: ConnectOptions;
 }
 
-/** Checks everything a connect needs, throwing Tcl's argument errors (synchronously). */
-function checkClient(host: unknown, port: unknown, options: unknown): CheckedClient {
+/**
+ * Checks everything a connect needs, throwing Tcl's argument errors (synchronously). `extraNames`
+ * are further option names the caller handles itself (`tls.socket`'s), named in `bad option` texts.
+ */
+export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = []): CheckedClient {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw badArgument('socket options must be an object');
   }
   const o = (options ?? {}) as SocketOptions & Record<string, unknown>;
-  checkOptionNames(o, CLIENT_OPTION_NAMES);
+  checkOptionNames(o, extraNames.length === 0 ? CLIENT_OPTION_NAMES : [...CLIENT_OPTION_NAMES, ...extraNames].sort(), extraNames);
   // Types first, in the order of the interface; the texts of numbers and names are checked below.
   const myaddr = optionalString(o, 'myaddr');
   checkNumberOrString(o, 'myport', 'a port number or a service name');
@@ -234,9 +237,9 @@ function checkClient(host: unknown, port: unknown, options: unknown): CheckedCli
 }
 
 /** The constructor options of the channels (only what differs from the defaults besides `reverseLookup`). */
-type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine'>;
+export type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine'>;
 
-function channelOptions(c: ChannelDefaults): NewChannelOptions {
+export function channelOptions(c: ChannelDefaults): NewChannelOptions {
   return {
     reverseLookup: c.reverseLookup,
     ...(c.keepalive ? { keepalive: true } : {}),
@@ -246,7 +249,7 @@ function channelOptions(c: ChannelDefaults): NewChannelOptions {
 }
 
 /** `AbortSignal.any` (Node >= 20.3), or the same by hand on older 20.x. */
-function anySignal(user: AbortSignal, own: AbortController): AbortSignal {
+export function anySignal(user: AbortSignal, own: AbortController): AbortSignal {
   if (typeof AbortSignal.any === 'function') return AbortSignal.any([user, own.signal]);
   if (user.aborted) own.abort(user.reason);
   else user.addEventListener('abort', () => own.abort(user.reason), { once: true });
@@ -285,20 +288,20 @@ function socketImpl(host: string, port: number | string, options?: SocketOptions
   }
 }
 
-function defaultOnError(err: unknown, chan?: SocketChannel): void {
+export function defaultOnError(err: unknown, chan?: SocketChannel): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`${chan === undefined ? '' : `error in accept callback for ${chan.name}: `}${text}\n`);
 }
 
 /** What every accepted connection of one server shares (no closures per connection). */
-interface AcceptContext {
+export interface AcceptContext {
   readonly callback: AcceptCallback;
   readonly onError: (err: unknown, chan?: SocketChannel) => void;
   readonly chanOptions: NewChannelOptions;
 }
 
 /** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
-function accepted(ctx: AcceptContext, s: Socket, address: string, port: number): void {
+export function accepted(ctx: AcceptContext, s: Socket, address: string, port: number): void {
   const chan = new SocketChannel(s, ctx.chanOptions);
   let result: unknown;
   try {
@@ -322,12 +325,28 @@ function acceptFailed(ctx: AcceptContext, chan: SocketChannel, err: unknown): vo
   }
 }
 
-async function serverImpl(callback: AcceptCallback, port: number | string, options: ServerOptions = {}): Promise<ServerChannel> {
+/**
+ * How an accepted socket becomes a channel: {@link accepted} at once (TCP), or after a TLS
+ * handshake (`tls.server`).
+ */
+export type AcceptHandler = (ctx: AcceptContext, s: Socket, address: string, port: number) => void;
+
+/**
+ * `socket.server`; `accept` and `extraNames` (option names it handles, for `bad option` texts)
+ * are for `tls.server`.
+ */
+export async function serverImpl(
+  callback: AcceptCallback,
+  port: number | string,
+  options: ServerOptions = {},
+  accept: AcceptHandler = accepted,
+  extraNames: readonly string[] = [],
+): Promise<ServerChannel> {
   if (typeof callback !== 'function') throw badArgument('socket.server needs a callback (chan, clientAddr, clientPort)');
   if (typeof options !== 'object' || (options as unknown) === null) throw badArgument('socket.server options must be an object');
   const o = options as ServerOptions & Record<string, unknown>;
   // myport and async are checked below with Tcl's own texts.
-  checkOptionNames(o, SERVER_OPTION_NAMES, ['myport', 'async']);
+  checkOptionNames(o, extraNames.length === 0 ? SERVER_OPTION_NAMES : [...SERVER_OPTION_NAMES, ...extraNames].sort(), ['myport', 'async', ...extraNames]);
   // Tcl's texts for the client-only options (`socket -server cmd -myport 5 0`, `-async`).
   if (o['myport'] !== undefined) throw badArgument('option -myport is not valid for servers');
   if (o['async'] !== undefined && o['async'] !== false) throw badArgument('cannot set -async option for server sockets');
@@ -343,7 +362,7 @@ async function serverImpl(callback: AcceptCallback, port: number | string, optio
   const onError = o.onError ?? defaultOnError;
   const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay, maxLine }) };
   const listenOptions: ListenOptions = {
-    onConnection: (s, address, clientPort) => accepted(ctx, s, address, clientPort),
+    onConnection: (s, address, clientPort) => accept(ctx, s, address, clientPort),
     // Errors of accept() itself (no channel): the same handler.
     onError: (err) => onError(err),
     reverseLookup,
