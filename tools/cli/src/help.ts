@@ -21,6 +21,15 @@ Channel options (the socket's, as with chan configure; Tcl's defaults otherwise)
   -buffering mode        full, line or none (default full; the input is still sent
                          whenever stdin has nothing more for now)
 
+TLS options (TclTLS's; any of them, or -tls alone, makes the socket TLS):
+  -tls                   TLS with the defaults: the server's certificate is verified
+                         (chain and host name) against the system CA store
+  -cafile file           trusted CA certificates (PEM) instead of the CA store
+  -certfile file         our certificate (PEM; a TLS server needs one)
+  -keyfile file          its private key (default: the certificate file)
+  -servername name       SNI and the name verified (default: the host)
+  -alpn list             ALPN protocols, e.g. h2,http/1.1
+
 Exit status: 0 done, 1 connection or I/O error, 2 bad command line,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
@@ -32,4 +41,7 @@ Examples:
   sockchan -translation binary host 9000 < file.bin > reply.bin
   sockchan -async -encoding iso8859-1 localhost 25
   sockchan -server cat 0 > received.txt   # port chosen by the OS, shown on stderr
+  sockchan -tls example.org 443           # verified TLS
+  sockchan -server echo -certfile srv.pem -keyfile srv.key 8443
+  sockchan -cafile ca.pem -alpn http/1.1 localhost 8443
 `;

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { socket } from 'sockchan';
+import { socket, tls } from 'sockchan';
 import type { AddressTriple, Channel, SocketChannel } from 'sockchan';
 import { parseCommandLine } from './args.js';
 import type { ChannelFlags, ClientCommand, ServerCommand } from './args.js';
@@ -128,9 +128,15 @@ async function runClient(cmd: ClientCommand, io: CliIo, stop: Stopper): Promise<
   void stop.stopped.then(() => abort.abort());
   let chan: SocketChannel;
   try {
-    chan = cmd.async
-      ? socket(cmd.host, cmd.port, { ...local, async: true, signal: abort.signal })
-      : await socket(cmd.host, cmd.port, { ...local, signal: abort.signal });
+    if (cmd.tls !== undefined) {
+      chan = cmd.async
+        ? tls.socket(cmd.host, cmd.port, { ...local, ...cmd.tls, async: true, signal: abort.signal })
+        : await tls.socket(cmd.host, cmd.port, { ...local, ...cmd.tls, signal: abort.signal });
+    } else {
+      chan = cmd.async
+        ? socket(cmd.host, cmd.port, { ...local, async: true, signal: abort.signal })
+        : await socket(cmd.host, cmd.port, { ...local, signal: abort.signal });
+    }
   } catch (err) {
     if (stop.isStopped()) return stop.stopped;
     io.stderr.write(`sockchan: ${messageOf(err)}\n`);
@@ -224,25 +230,24 @@ async function runServer(cmd: ServerCommand, io: CliIo, stop: Stopper): Promise<
   };
 
   let server;
+  const accept = (chan: SocketChannel, clientAddr: string): Promise<void> => {
+    open.add(chan);
+    return serve(chan, clientAddr).finally(async () => {
+      open.delete(chan);
+      await chan.close();
+    });
+  };
+  const options = {
+    ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
+    reverseLookup: false,
+    // One connection's failure (a failed TLS handshake too) is reported and closes that
+    // connection only (Tcl's bgerror).
+    onError: (err: unknown) => {
+      if (!stop.isStopped()) io.stderr.write(`sockchan: ${messageOf(err)}\n`);
+    },
+  };
   try {
-    server = await socket.server(
-      (chan, clientAddr) => {
-        open.add(chan);
-        return serve(chan, clientAddr).finally(async () => {
-          open.delete(chan);
-          await chan.close();
-        });
-      },
-      cmd.port,
-      {
-        ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
-        reverseLookup: false,
-        // One connection's failure is reported and closes that connection only (Tcl's bgerror).
-        onError: (err) => {
-          if (!stop.isStopped()) io.stderr.write(`sockchan: ${messageOf(err)}\n`);
-        },
-      },
-    );
+    server = cmd.tls === undefined ? await socket.server(accept, cmd.port, options) : await tls.server(accept, cmd.port, { ...options, ...cmd.tls });
   } catch (err) {
     io.stderr.write(`sockchan: ${messageOf(err)}\n`);
     return EXIT.failure;

@@ -49,7 +49,7 @@ describe('command line', () => {
   });
 
   it.each([
-    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -async, -buffering, -encoding, -myaddr, -myport, -server, or -translation'],
+    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -alpn, -async, -buffering, -cafile, -certfile, -encoding, -keyfile, -myaddr, -myport, -server, -servername, -tls, or -translation'],
     [['-server', 'echo', '-myport', '3', '1'], 'option -myport is not valid for servers'],
     [['-server', 'echo', '-async', '1'], 'cannot set -async option for server sockets'],
     [['-server', 'daytime', '1'], 'bad server command "daytime": must be cat, echo, or time'],
