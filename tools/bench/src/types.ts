@@ -17,7 +17,7 @@ export interface ChildSpec {
 }
 
 /** The five built-in socket workloads. */
-export type BuiltinWorkload = 'pingpong' | 'lines' | 'bulk' | 'accept' | 'idle';
+export type BuiltinWorkload = 'pingpong' | 'lines' | 'bulk' | 'accept' | 'idle' | 'tls-pingpong' | 'tls-bulk' | 'tls-handshakes' | 'tls-idle';
 
 /**
  * How the two ends of a workload are chosen.
