@@ -45,7 +45,7 @@ const folders = ['packages', 'tools']
   .filter((dir) => existsSync(join(root, dir, 'test')) && existsSync(join(root, dir, 'vitest.config.ts')))
   .filter((dir) => args.length === 0 || args.some((a) => dir === a.replace(/\/$/, '')));
 // Foundations first, the umbrella and tools last.
-const order = ['packages/base', 'packages/encodings', 'packages/core', 'packages/async-connect', 'packages/server', 'packages/sockchan'];
+const order = ['packages/base', 'packages/encodings', 'packages/core', 'packages/async-connect', 'packages/server', 'packages/tls', 'packages/sockchan'];
 folders.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
 
 const PACKAGE_TIMEOUT_MS = Number(process.env.SOCKCHAN_PACKAGE_TIMEOUT_MS ?? 15 * 60_000);

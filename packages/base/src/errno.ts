@@ -27,6 +27,7 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EIO: 'I/O error',
   EISCONN: 'socket is already connected',
   ELOOP: 'too many levels of symbolic links',
+  EISDIR: 'illegal operation on a directory',
   EMFILE: 'too many open files',
   EMSGSIZE: 'message too long',
   ENAMETOOLONG: 'file name too long',

@@ -11,7 +11,7 @@
  * ```
  *
  * The umbrella composes `@sockchan/core` (the channel), `@sockchan/async-connect` (happy-eyeballs
- * connect), `@sockchan/server` (dual-stack listen) and `@sockchan/encodings`, and re-exports their
+ * connect), `@sockchan/server` (dual-stack listen), `@sockchan/tls` (TLS, as `tls`) and `@sockchan/encodings`, and re-exports their
  * public API so that one import serves.
  *
  * @packageDocumentation
@@ -26,6 +26,8 @@ export type {
   SocketOptions,
 } from './socket.js';
 export type { AsyncUnixSocketOptions, InheritedSockets, UnixServerOptions, UnixSocketOptions } from './unix.js';
+export { tls } from './tls.js';
+export type { AsyncTlsSocketOptions, TlsCommand, TlsServerOptions, TlsSocketOptions } from './tls.js';
 export { SocketChannel } from './socket-channel.js';
 export type {
   SocketAddressValue,
@@ -45,3 +47,4 @@ export * from '@sockchan/encodings';
 export * from '@sockchan/core';
 export * from '@sockchan/async-connect';
 export * from '@sockchan/server';
+export * from '@sockchan/tls';

@@ -226,26 +226,29 @@ export function optionalMaxLine(options: Record<string, unknown>): number | unde
 }
 
 /** What the channels of one `socket()` or `socket.server()` call are made with. */
-interface ChannelDefaults {
+export interface ChannelDefaults {
   readonly reverseLookup: boolean;
   readonly keepalive: boolean;
   readonly nodelay: boolean;
   readonly maxLine: number | undefined;
 }
 
-interface CheckedClient extends ChannelDefaults {
+export interface CheckedClient extends ChannelDefaults {
   readonly host: string;
   readonly port: number | string;
   readonly connectOptions: ConnectOptions;
 }
 
-/** Checks everything a connect needs, throwing Tcl's argument errors (synchronously). */
-function checkClient(host: unknown, port: unknown, options: unknown): CheckedClient {
+/**
+ * Checks everything a connect needs, throwing Tcl's argument errors (synchronously). `extraNames`
+ * are further option names the caller handles itself (`tls.socket`'s), named in `bad option` texts.
+ */
+export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = []): CheckedClient {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw badArgument('socket options must be an object');
   }
   const o = (options ?? {}) as SocketOptions & Record<string, unknown>;
-  checkOptionNames(o, CLIENT_OPTION_NAMES);
+  checkOptionNames(o, extraNames.length === 0 ? CLIENT_OPTION_NAMES : [...CLIENT_OPTION_NAMES, ...extraNames].sort(), extraNames);
   // Types first, in the order of the interface; the texts of numbers and names are checked below.
   const myaddr = optionalString(o, 'myaddr');
   checkNumberOrString(o, 'myport', 'a port number or a service name');
@@ -273,9 +276,9 @@ function checkClient(host: unknown, port: unknown, options: unknown): CheckedCli
 }
 
 /** The constructor options of the channels (only what differs from the defaults besides `reverseLookup`). */
-type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine' | 'path'>;
+export type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine' | 'path'>;
 
-function channelOptions(c: ChannelDefaults): NewChannelOptions {
+export function channelOptions(c: ChannelDefaults): NewChannelOptions {
   return {
     reverseLookup: c.reverseLookup,
     ...(c.keepalive ? { keepalive: true } : {}),
@@ -361,12 +364,28 @@ function acceptFailed(ctx: AcceptContext, chan: SocketChannel, err: unknown): vo
   }
 }
 
-async function serverImpl(callback: AcceptCallback, port: number | string | InheritedSockets, options: ServerOptions = {}): Promise<ServerChannel> {
+/**
+ * How an accepted socket becomes a channel: {@link accepted} at once (TCP), or after a TLS
+ * handshake (`tls.server`); `proxy` is the PROXY protocol header the connection began with.
+ */
+export type AcceptHandler = (ctx: AcceptContext, s: Socket, address: string, port: number, proxy?: ProxyHeader) => void;
+
+/**
+ * `socket.server`; `accept` and `extraNames` (option names it handles, for `bad option` texts)
+ * are for `tls.server`.
+ */
+export async function serverImpl(
+  callback: AcceptCallback,
+  port: number | string | InheritedSockets,
+  options: ServerOptions = {},
+  accept: AcceptHandler = accepted,
+  extraNames: readonly string[] = [],
+): Promise<ServerChannel> {
   if (typeof callback !== 'function') throw badArgument('socket.server needs a callback (chan, clientAddr, clientPort)');
   if (typeof options !== 'object' || (options as unknown) === null) throw badArgument('socket.server options must be an object');
   const o = options as ServerOptions & Record<string, unknown>;
   // myport and async are checked below with Tcl's own texts.
-  checkOptionNames(o, SERVER_OPTION_NAMES, ['myport', 'async']);
+  checkOptionNames(o, extraNames.length === 0 ? SERVER_OPTION_NAMES : [...SERVER_OPTION_NAMES, ...extraNames].sort(), ['myport', 'async', ...extraNames]);
   // Tcl's texts for the client-only options (`socket -server cmd -myport 5 0`, `-async`).
   if (o['myport'] !== undefined) throw badArgument('option -myport is not valid for servers');
   if (o['async'] !== undefined && o['async'] !== false) throw badArgument('cannot set -async option for server sockets');
@@ -383,7 +402,7 @@ async function serverImpl(callback: AcceptCallback, port: number | string | Inhe
   const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay, maxLine }) };
   if (isInheritedSockets(port)) return inheritedServer(ctx, port, options);
   const listenOptions: ListenOptions = {
-    onConnection: (s, address, clientPort, proxy) => accepted(ctx, s, address, clientPort, proxy),
+    onConnection: (s, address, clientPort, proxy) => accept(ctx, s, address, clientPort, proxy),
     // Errors of accept() itself and failed PROXY headers (no channel): the same handler.
     onError: (err) => onError(err),
     reverseLookup,

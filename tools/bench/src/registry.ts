@@ -18,7 +18,7 @@ export function tclRow(name: string): ChildSpec {
 }
 
 /** A row whose implementation plays both ends (one script with `server` and `client` roles). */
-function bothEnds(workload: 'pingpong' | 'lines' | 'bulk' | 'unix-pingpong' | 'unix-bulk', impl: string, script: ChildSpec): RowSpec {
+function bothEnds(workload: 'pingpong' | 'lines' | 'bulk' | 'unix-pingpong' | 'unix-bulk' | 'tls-pingpong' | 'tls-bulk' | 'tls-handshakes', impl: string, script: ChildSpec): RowSpec {
   return { workload, impl, server: script, client: script };
 }
 
@@ -75,6 +75,17 @@ export const rows: readonly RowSpec[] = [
   bothEnds('unix-bulk', 'node:net', unixRow('net-bulk')),
   bothEnds('unix-bulk', '@sockchan/core', unixRow('core-bulk')),
   bothEnds('unix-bulk', 'sockchan', unixRow('sockchan-bulk')),
+  // TLS: one script per implementation serves every TLS workload (tls-common.ts).
+  ...(['tls-pingpong', 'tls-bulk', 'tls-handshakes'] as const).flatMap((w) => [
+    bothEnds(w, 'node:tls', nodeRow('tls-node')),
+    bothEnds(w, 'tclsh+TclTLS', tclRow('tls-tcl')),
+    bothEnds(w, '@sockchan/tls', nodeRow('tls-core')),
+    bothEnds(w, 'sockchan', nodeRow('tls-sockchan')),
+  ]),
+  { workload: 'tls-idle', impl: 'node:tls', server: nodeRow('tls-node') },
+  { workload: 'tls-idle', impl: 'tclsh+TclTLS', server: tclRow('tls-tcl') },
+  { workload: 'tls-idle', impl: '@sockchan/tls', server: nodeRow('tls-core') },
+  { workload: 'tls-idle', impl: 'sockchan', server: nodeRow('tls-sockchan') },
 ];
 
 /**

@@ -16,8 +16,8 @@ export interface ChildSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** The built-in socket workloads (the last two: pingpong and bulk over a Unix-domain socket). */
-export type BuiltinWorkload = 'pingpong' | 'lines' | 'bulk' | 'accept' | 'idle' | 'unix-pingpong' | 'unix-bulk';
+/** The built-in socket workloads (unix-*: over a Unix-domain socket; tls-*: over TLS). */
+export type BuiltinWorkload = 'pingpong' | 'lines' | 'bulk' | 'accept' | 'idle' | 'unix-pingpong' | 'unix-bulk' | 'tls-pingpong' | 'tls-bulk' | 'tls-handshakes' | 'tls-idle';
 
 /**
  * How the two ends of a workload are chosen.

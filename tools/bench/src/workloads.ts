@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BenchChild, describeExit, withDeadline } from './child.js';
 import { nodeRow } from './registry.js';
+import { ensureBenchCertificate } from './tls-certs.js';
 import type { Better, BuiltinWorkload, ChildSpec, Pairing, RowSpec } from './types.js';
 
 /** Workload parameters, passed to the row scripts as `key=value` words. */
@@ -59,7 +60,7 @@ function positive(value: number | undefined, what: string): number {
 
 /** A same-impl workload whose client reports `{ seconds, <field> }`; metric = field / seconds / scale. */
 function throughput(
-  name: 'pingpong' | 'lines' | 'bulk' | 'unix-pingpong' | 'unix-bulk',
+  name: 'pingpong' | 'lines' | 'bulk' | 'unix-pingpong' | 'unix-bulk' | 'tls-pingpong' | 'tls-bulk' | 'tls-handshakes',
   description: string,
   params: (quick: boolean) => Params,
   decl: MetricDecl,
@@ -288,7 +289,7 @@ const idle: WorkloadDef = {
 function idleSingle(row: RowSpec, p: Params, timeout: number): Promise<Outcome[]> {
   return withDeadline(timeout, async (track) => {
       const { server, port } = await startServer(row, p, track);
-      const client = track(new BenchChild(row.client ?? idle.loadGenerator!, 'client', { port }, 'idle load generator'));
+      const client = track(new BenchChild(row.client ?? loadGenerator, 'client', { port }, `${name} load generator`));
       const before = await serverMemory(server);
       const outcomes: Outcome[] = [];
       const seen = { count: 0 };
@@ -318,5 +319,60 @@ function idleSingle(row: RowSpec, p: Params, timeout: number): Promise<Outcome[]
   });
 }
 
+/** A TLS workload: the bench certificate is made (once) before its first row starts. */
+function withCertificate(def: WorkloadDef): WorkloadDef {
+  return {
+    ...def,
+    run: (row, p, timeout) => {
+      ensureBenchCertificate();
+      return def.run(row, p, timeout);
+    },
+  };
+}
+
+const tlsPingpong = withCertificate(
+  throughput(
+    'tls-pingpong',
+    'TLS round trips of a short line (verified TLS 1.3 connection): "ping\\n" and its echo, N times',
+    (quick) => ({ count: quick ? 500 : 50_000 }),
+    { metric: 'round trips/s', unit: 'rt/s', better: 'higher' },
+    'ops',
+    1,
+  ),
+);
+
+const tlsBulk = withCertificate(
+  throughput(
+    'tls-bulk',
+    'TLS bulk transfer in 64 KiB writes to a sink that counts bytes (MB = 10^6 bytes)',
+    (quick) => ({ bytes: (quick ? 8 : 512) * MiB, chunk: 64 * 1024 }),
+    { metric: 'MB/s', unit: 'MB/s', better: 'higher' },
+    'bytes',
+    1e6,
+  ),
+);
+
+const tlsHandshakes = withCertificate(
+  throughput(
+    'tls-handshakes',
+    'full TLS handshakes per second, one after the other: connect, handshake and verify, close',
+    (quick) => ({ handshakes: quick ? 50 : 2_000 }),
+    { metric: 'handshakes/s', unit: 'hs/s', better: 'higher' },
+    'ops',
+    1,
+  ),
+);
+
+const tlsLoadGenerator = nodeRow('tls-load-idle');
+const tlsIdle = withCertificate({
+  name: 'tls-idle',
+  description: 'memory per idle TLS connection of the server process, handshake done (RSS from /proc; JS heap for node servers)',
+  pairing: 'server-under-test',
+  loadGenerator: tlsLoadGenerator,
+  params: (quick) => (quick ? { level1: 100, level2: 300 } : { level1: 500, level2: 2_000 }),
+  metrics: (p) => idleLevels(p).flatMap(idleMetrics),
+  run: (row, p, timeout) => idleSingle(row, p, timeout, tlsLoadGenerator, 'tls-idle'),
+});
+
 /** The built-in workloads, in the order `pnpm bench` runs them. */
-export const workloads: readonly WorkloadDef[] = [pingpong, lines, bulk, accept, idle, unixPingpong, unixBulk];
+export const workloads: readonly WorkloadDef[] = [pingpong, lines, bulk, accept, idle, unixPingpong, unixBulk, tlsPingpong, tlsBulk, tlsHandshakes, tlsIdle];

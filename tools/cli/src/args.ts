@@ -25,6 +25,25 @@ export interface ChannelFlags {
   translation?: readonly [Translation | undefined, Translation | undefined];
   /** `-buffering full|line|none`. */
   buffering?: Buffering;
+  /**
+   * TLS (`-tls`, or any of `-cafile -certfile -keyfile -servername -alpn`): TclTLS's options for
+   * `tls.socket` / `tls.server`; `undefined` for plain TCP.
+   */
+  tls?: TlsFlags;
+}
+
+/** The TLS options of the command line (TclTLS's names). */
+export interface TlsFlags {
+  /** `-cafile FILE`: trusted CAs. */
+  cafile?: string;
+  /** `-certfile FILE`: our certificate (a server needs one). */
+  certfile?: string;
+  /** `-keyfile FILE`: its key (default: the certificate file). */
+  keyfile?: string;
+  /** `-servername NAME`: SNI and the name verified (default: the host). */
+  servername?: string;
+  /** `-alpn LIST`: ALPN protocols, separated by commas or spaces. */
+  alpn?: string[];
 }
 
 /** `sockchan ?-myaddr a? ?-myport p? ?-async? host port`. */
@@ -83,7 +102,9 @@ const CHANNEL_OPTIONS = ['-buffering', '-encoding', '-translation'] as const;
 const PROXY_FROM = '-proxy-from';
 /** The CLI's own transport option: a Unix-domain socket path in place of host and port. */
 const UNIX_OPTION = '-unix';
-const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS, PROXY_FROM, UNIX_OPTION].sort();
+/** TclTLS's options; `-tls` alone takes no value. */
+const TLS_OPTIONS = ['-alpn', '-cafile', '-certfile', '-keyfile', '-servername'] as const;
+const ALL_OPTIONS = [...SOCKET_OPTIONS, ...CHANNEL_OPTIONS, ...TLS_OPTIONS, '-tls', PROXY_FROM, UNIX_OPTION].sort();
 
 /** The wrong-# message with the CLI's name and its server commands in place of Tcl's. */
 export const WRONG_ARGS = SOCKET_WRONG_ARGS.replace(/"socket /g, '"sockchan ').replace('-server command', '-server echo|cat|time');
@@ -111,6 +132,17 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (word === UNIX_OPTION) {
       unix = argv[++i];
       if (unix === undefined) throw usage(`no argument given for ${word} option`);
+      continue;
+    }
+    if (word === '-tls') {
+      flags.tls ??= {};
+      continue;
+    }
+    if ((TLS_OPTIONS as readonly string[]).includes(word)) {
+      const value = argv[i + 1];
+      if (value === undefined) throw usage(`no argument given for ${word} option`);
+      i++;
+      setTlsFlag((flags.tls ??= {}), word, value);
       continue;
     }
     if ((CHANNEL_OPTIONS as readonly string[]).includes(word)) {
@@ -197,6 +229,18 @@ function unixCommand(path: string, socketWords: readonly string[], rest: readonl
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** A TLS option's value (files are read, and their errors given, when the socket is made). */
+function setTlsFlag(tls: TlsFlags, option: string, value: string): void {
+  if (option === '-alpn') {
+    const list = value.split(/[\s,]+/).filter((p) => p !== '');
+    if (list.length === 0) throw usage('bad value for -alpn: expected a list of protocol names but got ""');
+    tls.alpn = list;
+    return;
+  }
+  const key = option.slice(1) as 'cafile' | 'certfile' | 'keyfile' | 'servername';
+  tls[key] = value;
 }
 
 /** Checks a channel option's value with core's parsers, so the messages are `chan configure`'s. */

@@ -29,6 +29,15 @@ Channel options (the socket's, as with chan configure; Tcl's defaults otherwise)
   -buffering mode        full, line or none (default full; the input is still sent
                          whenever stdin has nothing more for now)
 
+TLS options (TclTLS's; any of them, or -tls alone, makes the socket TLS):
+  -tls                   TLS with the defaults: the server's certificate is verified
+                         (chain and host name) against the system CA store
+  -cafile file           trusted CA certificates (PEM) instead of the CA store
+  -certfile file         our certificate (PEM; a TLS server needs one)
+  -keyfile file          its private key (default: the certificate file)
+  -servername name       SNI and the name verified (default: the host)
+  -alpn list             ALPN protocols, e.g. h2,http/1.1
+
 Exit status: 0 done, 1 connection or I/O error, 2 bad command line,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
@@ -43,4 +52,7 @@ Examples:
   sockchan -server time -proxy-from 127.0.0.1 9900   # behind haproxy's send-proxy
   sockchan -server echo -unix /tmp/echo.sock &
   printf 'hi\n' | sockchan -unix /tmp/echo.sock
+  sockchan -tls example.org 443           # verified TLS
+  sockchan -server echo -certfile srv.pem -keyfile srv.key 8443
+  sockchan -cafile ca.pem -alpn http/1.1 localhost 8443
 `;

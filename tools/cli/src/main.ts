@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { socket } from 'sockchan';
+import { socket, tls } from 'sockchan';
 import type { AddressTriple, Channel, SocketChannel } from 'sockchan';
 import { parseCommandLine } from './args.js';
 import type { ChannelFlags, ClientCommand, ServerCommand } from './args.js';
@@ -132,6 +132,10 @@ async function runClient(cmd: ClientCommand, io: CliIo, stop: Stopper): Promise<
       chan = cmd.async
         ? socket.unix(cmd.unix, { async: true, signal: abort.signal })
         : await socket.unix(cmd.unix, { signal: abort.signal });
+    } else if (cmd.tls !== undefined) {
+      chan = cmd.async
+        ? tls.socket(cmd.host, cmd.port, { ...local, ...cmd.tls, async: true, signal: abort.signal })
+        : await tls.socket(cmd.host, cmd.port, { ...local, ...cmd.tls, signal: abort.signal });
     } else {
       chan = cmd.async
         ? socket(cmd.host, cmd.port, { ...local, async: true, signal: abort.signal })
@@ -230,27 +234,29 @@ async function runServer(cmd: ServerCommand, io: CliIo, stop: Stopper): Promise<
   };
 
   let server;
-  try {
-    const onAccept = (chan: SocketChannel, clientAddr: string): Promise<void> => {
-      open.add(chan);
-      return serve(chan, clientAddr).finally(async () => {
-        open.delete(chan);
-        await chan.close();
-      });
-    };
-    // One connection's failure is reported and closes that connection only (Tcl's bgerror).
-    const onError = (err: unknown): void => {
+  const accept = (chan: SocketChannel, clientAddr: string): Promise<void> => {
+    open.add(chan);
+    return serve(chan, clientAddr).finally(async () => {
+      open.delete(chan);
+      await chan.close();
+    });
+  };
+  const options = {
+    ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
+    reverseLookup: false,
+    // One connection's failure (a failed TLS handshake too) is reported and closes that
+    // connection only (Tcl's bgerror).
+    onError: (err: unknown) => {
       if (!stop.isStopped()) io.stderr.write(`sockchan: ${messageOf(err)}\n`);
-    };
+    },
+  };
+  try {
     server =
-      cmd.unix === undefined
-        ? await socket.server(onAccept, cmd.port, {
-            ...(cmd.myaddr === undefined ? {} : { myaddr: cmd.myaddr }),
-            ...(cmd.proxyFrom === undefined ? {} : { proxyProtocol: { from: cmd.proxyFrom } }),
-            reverseLookup: false,
-            onError,
-          })
-        : await socket.unixServer(onAccept, cmd.unix, { onError });
+      cmd.unix !== undefined
+        ? await socket.unixServer(accept, cmd.unix, { onError: options.onError })
+        : cmd.tls === undefined
+          ? await socket.server(accept, cmd.port, { ...options, ...(cmd.proxyFrom === undefined ? {} : { proxyProtocol: { from: cmd.proxyFrom } }) })
+          : await tls.server(accept, cmd.port, { ...options, ...cmd.tls });
   } catch (err) {
     io.stderr.write(`sockchan: ${messageOf(err)}\n`);
     return EXIT.failure;

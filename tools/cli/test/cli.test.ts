@@ -52,7 +52,7 @@ describe('command line', () => {
   });
 
   it.each([
-    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -async, -buffering, -encoding, -myaddr, -myport, -proxy-from, -server, -translation, or -unix'],
+    [['-foo', 'localhost', '1'], 'bad option "-foo": must be -alpn, -async, -buffering, -cafile, -certfile, -encoding, -keyfile, -myaddr, -myport, -proxy-from, -server, -servername, -tls, -translation, or -unix'],
     [['-proxy-from', '127.0.0.1', 'localhost', '1'], 'option -proxy-from is only valid for servers'],
     [['-server', 'echo', '-proxy-from', '127.0.0.1,proxy.test', '1'], 'bad address "proxy.test" in -proxy-from: must be an IPv4 or IPv6 address, or a CIDR block such as 10.0.0.0/8 or fd00::/8'],
     [['-server', 'echo', '-proxy-from'], 'no argument given for -proxy-from option'],

@@ -9,6 +9,7 @@
  * - Network namespaces with nftables SYN-drop rules ({@link createNetns}, {@link Netns}).
  * - Kernel TCP state, waited for through `ss` ({@link waitForTcpState}).
  * - Name isolation checks ({@link assertTestNames}, {@link withTestNamesPath}).
+ * - Test certificates made with `openssl` at test time ({@link makeTestCertificates}).
  *
  * @packageDocumentation
  */
@@ -83,3 +84,4 @@ export {
 } from './netns.js';
 export { TEST_NAMES, assertTestNames, underTestNames, withTestNamesPath } from './names.js';
 export { activationCommand, passableListener, type PassableListener } from './activation.js';
+export { makeTestCertificates, type CertificatePair, type TestCertificates } from './certs.js';

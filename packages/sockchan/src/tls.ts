@@ -1,0 +1,198 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { SockchanError, formatChoices } from '@sockchan/base';
+import { connect } from '@sockchan/async-connect';
+import type { ConnectOptions } from '@sockchan/async-connect';
+import { TLS_OPTION_NAMES, bindTls, checkTlsOptions, handshake, importTls, splitTlsOptions, startClient, startServer, status } from '@sockchan/tls';
+import type { CheckedTlsOptions, TlsImportOptions, TlsOptions, TlsSession, TlsStatus, TlsStatusOptions } from '@sockchan/tls';
+import type { Channel } from '@sockchan/core';
+import type { ServerChannel } from './server-channel.js';
+import { SocketChannel } from './socket-channel.js';
+import { accepted, anySignal, channelOptions, checkClient, serverImpl } from './socket.js';
+import type { AcceptCallback, AcceptContext, CheckedClient, ServerOptions, SocketOptions } from './socket.js';
+
+/**
+ * `tls`: TclTLS's commands, composed. `tls.socket` connects with happy eyeballs and then speaks
+ * TLS with the host name given as SNI and verification name; `tls.server` hands a connection to
+ * its callback only once its handshake succeeded; `tls.import`, `tls.handshake` and `tls.status`
+ * are `@sockchan/tls`'s.
+ */
+
+/** Options of `tls.socket`: `socket()`'s and TclTLS's (see `TlsOptions` of `@sockchan/tls`). */
+export interface TlsSocketOptions extends SocketOptions, Omit<TlsOptions, 'server' | 'sni'> {}
+
+/** `tls.socket` with `async: true`. */
+export type AsyncTlsSocketOptions = TlsSocketOptions & { async: true };
+
+/** Options of `tls.server`: `socket.server()`'s and TclTLS's; a certificate is required. */
+export interface TlsServerOptions extends ServerOptions, Omit<TlsOptions, 'server' | 'servername'> {}
+
+/** The `tls` command set: `socket`, `server`, `import`, `handshake`, `status`, `reload`. */
+export interface TlsCommand {
+  /** `tls::socket -async host port`: the channel at once; `connecting` stays true until the handshake is done. */
+  socket(host: string, port: number | string, options: AsyncTlsSocketOptions): SocketChannel;
+  /** `tls::socket host port`: resolves once connected, the handshake done and the server verified. */
+  socket(host: string, port: number | string, options?: TlsSocketOptions & { async?: false }): Promise<SocketChannel>;
+  /** Either form, decided at run time by `options.async`. */
+  socket(host: string, port: number | string, options?: TlsSocketOptions): SocketChannel | Promise<SocketChannel>;
+  /** `tls::socket -server command port`: resolves once listening. */
+  server(callback: AcceptCallback, port: number | string, options: TlsServerOptions): Promise<ServerChannel>;
+  /** `tls::import`: STARTTLS on an open channel (`server: true` for the server's role). */
+  import(ch: Channel, options?: TlsImportOptions): Promise<void>;
+  /** `tls::handshake`: true once done; false while in progress in nonblocking mode. */
+  handshake(ch: Channel): Promise<boolean>;
+  /** `tls::status`: certificate and connection facts, `null` before the handshake. */
+  status(ch: Channel, options?: TlsStatusOptions): TlsStatus | null;
+  /** New certificates (and other TLS options) for a `tls.server`'s next connections, without restarting it. */
+  reload(server: ServerChannel, options: Omit<TlsOptions, 'server' | 'servername'>): void;
+}
+
+const CONNECT_PREFIX = "couldn't open socket: ";
+const CLIENT_TLS_NAMES = TLS_OPTION_NAMES.filter((n) => n !== 'server' && n !== 'sni');
+const SERVER_TLS_NAMES = TLS_OPTION_NAMES.filter((n) => n !== 'server' && n !== 'servername');
+const SERVER_ONLY_OF_SOCKET = ['backlog', 'keepalive', 'maxConnections', 'maxLine', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'];
+
+/** The session of each accepted TLS socket until its channel exists. */
+const acceptedSessions = new WeakMap<TLSSocket, TlsSession>();
+/** The TLS options of each TLS server, replaced by `reload`. */
+const serverOptions = new WeakMap<ServerChannel, { checked: CheckedTlsOptions }>();
+
+/** A TLS option that only the other side has: `bad option`, with the names this side takes. */
+function refuseOption(options: Record<string, unknown>, names: readonly string[], known: readonly string[]): void {
+  for (const n of names) {
+    if (options[n] === undefined) continue;
+    throw new SockchanError(`bad option "${n}": must be ${formatChoices([...known].sort())}`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['TCL', 'LOOKUP', 'INDEX', 'option', n] });
+  }
+}
+
+interface CheckedTlsClient {
+  readonly client: CheckedClient;
+  readonly tls: CheckedTlsOptions;
+  readonly connectOptions: ConnectOptions;
+}
+
+function checkTlsClient(host: unknown, port: unknown, options: unknown): CheckedTlsClient {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new SockchanError('tls.socket options must be an object', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+  const [tlsPart, rest] = splitTlsOptions(options ?? {});
+  const client = checkClient(host, port, rest, CLIENT_TLS_NAMES);
+  refuseOption(tlsPart, ['server', 'sni'], [...CLIENT_TLS_NAMES, 'async', 'myaddr', 'myport']);
+  const tls = checkTlsOptions(tlsPart, 'client');
+  // TLS wraps the socket's handle: Channel.onread would never see a byte.
+  const { onread: _onread, ...connectOptions } = client.connectOptions;
+  return { client, tls, connectOptions };
+}
+
+function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined): SocketChannel {
+  const ch = new SocketChannel(undefined, channelOptions(c.client));
+  const controller = new AbortController();
+  const signal = userSignal === undefined ? controller.signal : anySignal(userSignal, controller);
+  ch._setAbort(controller);
+  const started = connect(c.client.host, c.client.port, { ...c.connectOptions, signal, onAttempt: (a) => ch._attempt(a) }).then(({ socket, attempts }) => {
+    const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
+    // A close() during the handshake ends it.
+    signal.addEventListener('abort', () => session.socket.destroy(), { once: true });
+    void session.handshake.then(
+      () => ch._connected(session.socket, attempts),
+      (err: unknown) => ch._connectFailed(err),
+    );
+    return session;
+  });
+  started.catch((err: unknown) => ch._connectFailed(err));
+  bindTls(ch, started);
+  return ch;
+}
+
+async function connectBlocking(c: CheckedTlsClient, signal: AbortSignal | undefined): Promise<SocketChannel> {
+  const { socket, attempts } = await connect(c.client.host, c.client.port, { ...c.connectOptions, ...(signal === undefined ? {} : { signal }) });
+  const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
+  const onAbort = (): void => {
+    session.socket.destroy();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await session.handshake;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  const ch = new SocketChannel(undefined, channelOptions(c.client));
+  bindTls(ch, session);
+  ch._connected(session.socket, attempts);
+  return ch;
+}
+
+function tlsSocket(host: string, port: number | string, options?: TlsSocketOptions): SocketChannel | Promise<SocketChannel> {
+  if (options?.async === true) return connectAsync(checkTlsClient(host, port, options), options.signal);
+  try {
+    return connectBlocking(checkTlsClient(host, port, options), options?.signal);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** `127.0.0.1 port 40000` / `::1 port 40000`: the peer in a server's error texts. */
+function peerText(address: string, port: number): string {
+  return `${address} port ${port}`;
+}
+
+async function tlsServer(callback: AcceptCallback, port: number | string, options: TlsServerOptions): Promise<ServerChannel> {
+  if (typeof callback !== 'function') {
+    throw new SockchanError('tls.server needs a callback (chan, clientAddr, clientPort)', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    throw new SockchanError('tls.server needs options with a certificate (certfile and keyfile)', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+  const [tlsPart, rest] = splitTlsOptions(options);
+  refuseOption(tlsPart, ['server', 'servername'], [...SERVER_TLS_NAMES, ...SERVER_ONLY_OF_SOCKET]);
+  const holder = { checked: checkTlsOptions(tlsPart, 'server') };
+  const handOver: AcceptCallback = (chan, addr, clientPort) => {
+    const s = chan.socket as TLSSocket | undefined;
+    const session = s === undefined ? undefined : acceptedSessions.get(s);
+    if (session !== undefined && s !== undefined) {
+      acceptedSessions.delete(s);
+      bindTls(chan, session);
+    }
+    return callback(chan, addr, clientPort);
+  };
+  const secureAccept = (ctx: AcceptContext, raw: Socket, address: string, clientPort: number): void => {
+    const session = startServer(raw, holder.checked, `client ${peerText(address, clientPort)}: `);
+    session.handshake.then(
+      () => {
+        acceptedSessions.set(session.socket, session);
+        accepted(ctx, session.socket, address, clientPort);
+      },
+      (err: unknown) => ctx.onError(err),
+    );
+  };
+  const srv = await serverImpl(handOver, port, rest, secureAccept, SERVER_TLS_NAMES);
+  serverOptions.set(srv, holder);
+  return srv;
+}
+
+function reload(server: ServerChannel, options: Omit<TlsOptions, 'server' | 'servername'>): void {
+  const holder = serverOptions.get(server);
+  if (holder === undefined) {
+    throw new SockchanError(`bad channel "${server.name}": not a TLS server`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['TLS', 'CHANNEL', server.name] });
+  }
+  refuseOption(options, ['server', 'servername'], SERVER_TLS_NAMES);
+  holder.checked = checkTlsOptions(options, 'server');
+}
+
+/**
+ * TclTLS's commands (`tls::socket`, `tls::import`, `tls::handshake`, `tls::status`), secure by
+ * default: a client verifies the chain against the CA store (or `cafile`/`ca`) and the host name
+ * against `servername` (default: the host given), TLS 1.2 or later; a failure says why and for
+ * which host (`couldn't open socket: certificate verify failed: self-signed certificate (host
+ * "localhost")`). `require: false` is TclTLS 1.7's unsafe default. Handshakes time out after
+ * `handshakeTimeout` ms (10 000). A TLS channel is a {@link SocketChannel}: every channel
+ * behaviour is the same as on TCP.
+ */
+export const tls: TlsCommand = {
+  socket: tlsSocket as TlsCommand['socket'],
+  server: tlsServer,
+  import: importTls,
+  handshake,
+  status,
+  reload,
+};

@@ -1,0 +1,216 @@
+import { isIP } from 'node:net';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions, SecureContext } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { SockchanError, errnoCodeOf, errnoText } from '@sockchan/base';
+import { opensslReason } from './options.js';
+import type { CheckedTlsOptions } from './options.js';
+import { checkPeer } from './verify.js';
+
+/**
+ * One TLS connection over a stream: the `TLSSocket`, its handshake (with a time limit) and the
+ * verification of the peer once it is done. `startClient`/`startServer` make one; the channel
+ * functions (`import`, `handshake`, `status`) and the umbrella's `tls.socket`/`tls.server` use it.
+ */
+
+const enum State {
+  Handshaking = 0,
+  Done = 1,
+  Failed = 2,
+}
+
+/** A TLS connection being set up or set up (see {@link startClient}, {@link startServer}). */
+export class TlsSession {
+  /** The TLS socket: read and write application data through it (a channel attaches to it). */
+  readonly socket: TLSSocket;
+  /** Client or server side. */
+  readonly role: 'client' | 'server';
+  /**
+   * Resolves once the handshake is done and the peer verified; rejects with a `SockchanError`
+   * (the socket is then destroyed) when it failed, timed out, or the peer was refused.
+   */
+  readonly handshake: Promise<void>;
+  #state = State.Handshaking;
+  #error: SockchanError | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #resolve: () => void = noop;
+  #reject: (err: SockchanError) => void = noop;
+  readonly #prefix: string;
+  readonly #host: string | undefined;
+  readonly #checked: CheckedTlsOptions;
+
+  /** @internal Use {@link startClient} or {@link startServer}. */
+  constructor(socket: TLSSocket, role: 'client' | 'server', checked: CheckedTlsOptions, host: string | undefined, prefix: string) {
+    this.socket = socket;
+    this.role = role;
+    this.#checked = checked;
+    this.#host = host;
+    this.#prefix = prefix;
+    this.handshake = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Nobody may be waiting (a nonblocking import): the failure is kept for handshake().
+    this.handshake.catch(noop);
+    socket.on(role === 'client' ? 'secureConnect' : 'secure', onSecure);
+    socket.on('error', onHandshakeError);
+    socket.on('close', onHandshakeClose);
+    (socket as SessionSocket)[kSession] = this;
+    if (checked.handshakeTimeout > 0) {
+      this.#timer = setTimeout(onTimeout, checked.handshakeTimeout, this);
+      this.#timer.unref();
+    }
+  }
+
+  /** True once the handshake is done and the peer accepted. */
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** The failure, once the handshake failed. */
+  get error(): SockchanError | undefined {
+    return this.#error;
+  }
+
+  /** @internal The handshake finished: verify the peer. */
+  _secure(): void {
+    if (this.#state !== State.Handshaking) return;
+    const c = this.#checked;
+    const failure = checkPeer(this.socket, { role: this.role, require: c.require, host: this.#host, verify: c.verify }, this.#prefix);
+    if (failure !== undefined) {
+      this._fail(failure);
+      return;
+    }
+    this.#state = State.Done;
+    this.#cleanup();
+    this.#resolve();
+  }
+
+  /** @internal The handshake failed: the socket is destroyed. */
+  _fail(err: SockchanError): void {
+    if (this.#state !== State.Handshaking) return;
+    this.#state = State.Failed;
+    this.#error = err;
+    this.#cleanup();
+    // Errors of the dying socket are this failure's; nobody else listens yet.
+    this.socket.on('error', noop);
+    this.socket.destroy();
+    this.#reject(err);
+  }
+
+  /** @internal A stream error or close during the handshake, in Tcl's words. */
+  _failWith(err: unknown): void {
+    this._fail(handshakeError(this.#prefix, err, this.#host));
+  }
+
+  /** @internal */
+  _timedOut(): void {
+    const ms = this.#checked.handshakeTimeout;
+    const text = `TLS handshake timed out after ${ms} ms${this.#host === undefined ? '' : ` (host "${this.#host}")`}`;
+    this._fail(new SockchanError(this.#prefix + text, { code: 'ERR_SOCKCHAN_TIMEOUT', errorCode: ['TLS', 'HANDSHAKE', 'TIMEOUT', text] }));
+  }
+
+  #cleanup(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const s = this.socket;
+    s.off('secureConnect', onSecure);
+    s.off('secure', onSecure);
+    s.off('error', onHandshakeError);
+    s.off('close', onHandshakeClose);
+    (s as SessionSocket)[kSession] = undefined;
+  }
+}
+
+const kSession = Symbol('sockchan.tlsSession');
+type SessionSocket = TLSSocket & { [kSession]?: TlsSession | undefined };
+
+function noop(): void {}
+
+// Module-level handlers (no closure per connection): the socket carries its session.
+function onSecure(this: SessionSocket): void {
+  this[kSession]?._secure();
+}
+function onHandshakeError(this: SessionSocket, err: unknown): void {
+  const session = this[kSession];
+  if (session === undefined) return;
+  session._failWith(err);
+  // A channel on this socket (a STARTTLS switch) hears the error next: it reads it as TclTLS
+  // reports a failed handshake, `software caused connection abort` (the reason is the session's).
+  if (typeof err === 'object' && err !== null && errnoCodeOf(err) === undefined) {
+    Object.defineProperty(err, 'code', { value: 'ECONNABORTED', configurable: true, writable: true });
+  }
+}
+function onHandshakeClose(this: SessionSocket): void {
+  this[kSession]?._failWith(undefined);
+}
+function onTimeout(session: TlsSession): void {
+  session._timedOut();
+}
+
+/** A failure of the handshake itself: OpenSSL's reason, an errno text, or the peer closing. */
+export function handshakeError(prefix: string, err: unknown, host: string | undefined): SockchanError {
+  const suffix = host === undefined ? '' : ` (host "${host}")`;
+  const errno = errnoCodeOf(err);
+  const nodeCode = (err as { code?: unknown } | undefined)?.code;
+  let text: string;
+  let code: string;
+  if (err === undefined || nodeCode === 'ECONNRESET' && /disconnected before secure TLS/.test(String((err as Error).message))) {
+    text = 'TLS handshake failed: connection closed by the peer';
+    code = 'ECONNRESET';
+  } else if (errno !== undefined && /^E[A-Z]+$/.test(errno)) {
+    text = `TLS handshake failed: ${errnoText(errno)}`;
+    code = errno;
+  } else {
+    text = `TLS handshake failed: ${opensslReason(err)}`;
+    code = typeof nodeCode === 'string' ? nodeCode : 'ERR_SOCKCHAN_TLS';
+  }
+  return new SockchanError(prefix + text + suffix, { code: 'ERR_SOCKCHAN_TLS_HANDSHAKE', errorCode: ['TLS', 'HANDSHAKE', code, text + suffix], cause: err });
+}
+
+/** Puts bytes received before the switch in front of what the stream will give (the TLS engine reads them first). */
+function giveBack(stream: Duplex, unread: Buffer | undefined): void {
+  if (unread !== undefined && unread.length > 0) stream.unshift(unread);
+}
+
+/**
+ * Starts the client side of TLS over `stream` (a connected `net.Socket`, or any `Duplex`).
+ * `host` is the name the connection was made to: the default `servername`, sent as SNI (unless
+ * it is an address) and checked against the certificate. `unread` are bytes already received
+ * from the server (a STARTTLS switch): the TLS engine parses them first. `prefix` starts the
+ * failure texts (`couldn't open socket: `).
+ */
+export function startClient(stream: Duplex, checked: CheckedTlsOptions, host: string | undefined, prefix: string, unread?: Buffer): TlsSession {
+  const name = checked.servername ?? host;
+  giveBack(stream, unread);
+  const options: ConnectionOptions = {
+    socket: stream,
+    secureContext: checked.context,
+    // Verification is ours (checkPeer): OpenSSL's chain result, then the host name, then `verify`.
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  };
+  if (name !== undefined && isIP(name) === 0) options.servername = name;
+  if (checked.alpn !== undefined) options.ALPNProtocols = [...checked.alpn];
+  const socket = tlsConnect(options);
+  return new TlsSession(socket, 'client', checked, name, prefix);
+}
+
+/**
+ * Starts the server side of TLS over `stream` (an accepted `net.Socket`, or any `Duplex`), with
+ * the contexts of `checked` (SNI names included). `unread`: bytes already received from the
+ * client (a ClientHello that arrived before a STARTTLS switch).
+ */
+export function startServer(stream: Duplex, checked: CheckedTlsOptions, prefix: string, unread?: Buffer): TlsSession {
+  giveBack(stream, unread);
+  const sni = checked.sni;
+  const socket = new TLSSocket(stream, {
+    isServer: true,
+    secureContext: checked.context,
+    requestCert: checked.request,
+    rejectUnauthorized: false,
+    ...(checked.alpn === undefined ? {} : { ALPNProtocols: [...checked.alpn] }),
+    ...(sni === undefined ? {} : { SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, sni.get(servername.toLowerCase()) ?? checked.context) }),
+  });
+  return new TlsSession(socket, 'server', checked, undefined, prefix);
+}

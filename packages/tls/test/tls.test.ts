@@ -1,0 +1,127 @@
+import net from 'node:net';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SockchanError } from '@sockchan/base';
+import { Channel } from '@sockchan/core';
+import { CleanupList, makeTestCertificates } from '@sockchan/test-support';
+import type { TestCertificates } from '@sockchan/test-support';
+import { TLS_OPTION_NAMES, checkTlsOptions, cipherBits, handshake, importTls, isTlsChannel, status, verifyErrorText } from '../src/index.js';
+
+/** The package on its own: option checking, and `import` on core channels over loopback sockets. */
+
+let certs: TestCertificates;
+const cleanup = new CleanupList();
+beforeAll(async () => {
+  certs = await makeTestCertificates();
+});
+afterAll(() => certs.dispose());
+afterEach(() => cleanup.closeAll());
+
+/** A connected pair of core channels on 127.0.0.1 (closed after the test). */
+async function channelPair(): Promise<[Channel, Channel]> {
+  const server = cleanup.add(net.createServer());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => client.once('connect', r));
+  const s = await accepted;
+  const a = new Channel(client, { translation: 'lf', buffering: 'line' });
+  const b = new Channel(s, { translation: 'lf', buffering: 'line' });
+  cleanup.add({ close: () => Promise.all([a.close().catch(() => undefined), b.close().catch(() => undefined)]) });
+  return [a, b];
+}
+
+describe('checkTlsOptions', () => {
+  it('applies the secure defaults', () => {
+    const c = checkTlsOptions({}, 'client');
+    expect([c.require, c.request, c.handshakeTimeout, c.servername, c.alpn]).toEqual([true, true, 10_000, undefined, undefined]);
+    const s = checkTlsOptions({ certfile: certs.server.cert, keyfile: certs.server.key }, 'server');
+    expect([s.require, s.request]).toEqual([false, false]);
+    expect(checkTlsOptions({ certfile: certs.server.cert, keyfile: certs.server.key, request: true }, 'server').request).toBe(true);
+    expect(checkTlsOptions({ require: false }, 'client').require).toBe(false);
+  });
+
+  it('reads files with Tcl-worded errors and rejects bad values clearly', () => {
+    const cases: [object, string | RegExp][] = [
+      [{ cafile: '/nonexistent/x.pem' }, 'couldn\'t open "/nonexistent/x.pem": no such file or directory'],
+      [{ cafile: certs.dir }, `couldn't open "${certs.dir}": illegal operation on a directory`],
+      [{ foo: 1 }, /^bad option "foo": must be alpn, ca, cafile, cert, /],
+      [{ alpn: 'h2' }, 'bad value for alpn: expected a non-empty list of protocol names but got "h2"'],
+      [{ handshakeTimeout: -1 }, 'bad value for handshakeTimeout: expected a non-negative integer (milliseconds) but got -1'],
+      [{ verify: 'yes' }, 'bad value for verify: expected a function (info) but got "yes"'],
+      [{ tls1: true, tls1_1: false }, /contiguous/],
+      [{ keyfile: certs.server.key }, 'a key needs its certificate: set certfile or cert'],
+      [{ certfile: certs.server.cert, keyfile: certs.client.key }, /^unable to set private key file ".*client\.key": /],
+      [{ cert: 'not a pem', key: 'nor this' }, /^unable to set (certificate|private key): /],
+      [{ ca: 42 }, 'bad value for ca: expected PEM text or bytes, or a list of them but got 42'],
+    ];
+    for (const [options, text] of cases) {
+      let err: unknown;
+      try {
+        checkTlsOptions(options, 'client');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(options)).toBeInstanceOf(SockchanError);
+      if (typeof text === 'string') expect((err as Error).message).toBe(text);
+      else expect((err as Error).message).toMatch(text);
+    }
+  });
+
+  it('never fails with anything but a SockchanError, whatever the values (fuzz)', () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...TLS_OPTION_NAMES.filter((n) => !/file$/.test(n)), 'bogus'), value, { maxKeys: 4 }), fc.constantFrom('client', 'server'), (options, role) => {
+        try {
+          checkTlsOptions(options, role);
+        } catch (err) {
+          expect(err).toBeInstanceOf(SockchanError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('verify texts and cipher strengths are OpenSSL\'s', () => {
+    expect(verifyErrorText('CERT_HAS_EXPIRED')).toBe('certificate has expired');
+    expect(verifyErrorText('DEPTH_ZERO_SELF_SIGNED_CERT')).toBe('self-signed certificate');
+    expect(verifyErrorText('SOMETHING_NEW')).toBe('something new');
+    expect([cipherBits('TLS_AES_256_GCM_SHA384'), cipherBits('TLS_AES_128_GCM_SHA256'), cipherBits('TLS_CHACHA20_POLY1305_SHA256'), cipherBits('ECDHE-RSA-AES128-GCM-SHA256')]).toEqual([256, 128, 256, 128]);
+  });
+});
+
+describe('importTls on core channels', () => {
+  it('switches both ends of a plain channel pair; status both ways; lines go on', async () => {
+    const [client, server] = await channelPair();
+    await client.puts('STARTTLS');
+    expect(await server.gets()).toBe('STARTTLS');
+    await server.puts('OK');
+    expect(await client.gets()).toBe('OK');
+    expect(isTlsChannel(client)).toBe(false);
+    const both = Promise.all([
+      importTls(server, { server: true, certfile: certs.server.cert, keyfile: certs.server.key, cafile: certs.ca.cert, require: true }),
+      importTls(client, { servername: 'localhost', cafile: certs.ca.cert, certfile: certs.client.cert, keyfile: certs.client.key }),
+    ]);
+    await both;
+    expect([await handshake(client), await handshake(server)]).toEqual([true, true]);
+    expect(status(server)?.subject).toBe('CN=client');
+    expect(status(server, { local: true })?.subject).toBe('CN=localhost');
+    expect(status(client)?.subject).toBe('CN=localhost');
+    await client.puts('secret');
+    expect(await server.gets()).toBe('secret');
+    await server.puts('answer');
+    expect(await client.gets()).toBe('answer');
+    await client.close();
+    expect(await server.gets()).toBe(null);
+    expect(server.eof()).toBe(true);
+  });
+
+  it('a server that requires a client certificate refuses a client without one', async () => {
+    const [client, server] = await channelPair();
+    const serverSide = importTls(server, { server: true, certfile: certs.server.cert, keyfile: certs.server.key, cafile: certs.ca.cert, require: true });
+    const clientSide = importTls(client, { servername: 'localhost', cafile: certs.ca.cert }).catch((e: unknown) => e);
+    await expect(serverSide).rejects.toThrow('handshake failed: certificate verify failed: peer did not return a certificate');
+    await clientSide;
+    expect(() => status(new Channel())).toThrow(/not a TLS channel/);
+  });
+});

@@ -1,0 +1,38 @@
+// The TLS workloads, @sockchan/tls over core channels: a net.Server whose sockets get
+// startServer's TLS and then a core Channel; the client connects with node:net, startClient
+// (verifying the name `localhost`) and a core Channel. The loops are channel-loops.ts's.
+import type net from 'node:net';
+import { Channel } from '@sockchan/core';
+import { checkTlsOptions, startClient, startServer } from '@sockchan/tls';
+import { connectSocket, countingServer, fail, parseRowArgs } from './common.js';
+import { runTlsChannelClient, serveTlsChannel, tlsFiles } from './tls-common.js';
+
+const args = parseRowArgs();
+const files = tlsFiles();
+
+if (args.role === 'server') {
+  const checked = checkTlsOptions({ certfile: files.cert, keyfile: files.key }, 'server');
+  countingServer(
+    (socket: net.Socket) => {
+      socket.setNoDelay(true);
+      const session = startServer(socket, checked, '');
+      session.handshake.then(
+        () => serveTlsChannel(args, new Channel(session.socket)),
+        () => undefined,
+      );
+    },
+    { allowHalfOpen: true },
+    1024,
+  );
+} else if (args.role === 'client') {
+  const checked = checkTlsOptions({ cafile: files.cert }, 'client');
+  await runTlsChannelClient(args, async () => {
+    const socket = await connectSocket(args, { allowHalfOpen: true });
+    socket.setNoDelay(true);
+    const session = startClient(socket, checked, 'localhost', "couldn't open socket: ");
+    await session.handshake;
+    return new Channel(session.socket);
+  });
+} else {
+  fail('usage: tls-core.js server|client key=value...');
+}
