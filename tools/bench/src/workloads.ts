@@ -286,10 +286,10 @@ const idle: WorkloadDef = {
 };
 
 /** The single-process levels of the idle workload: one server, one load generator. */
-function idleSingle(row: RowSpec, p: Params, timeout: number): Promise<Outcome[]> {
+function idleSingle(row: RowSpec, p: Params, timeout: number, loadGenerator: ChildSpec = idle.loadGenerator!, label = 'idle'): Promise<Outcome[]> {
   return withDeadline(timeout, async (track) => {
       const { server, port } = await startServer(row, p, track);
-      const client = track(new BenchChild(row.client ?? loadGenerator, 'client', { port }, `${name} load generator`));
+      const client = track(new BenchChild(row.client ?? loadGenerator, 'client', { port }, `${label} load generator`));
       const before = await serverMemory(server);
       const outcomes: Outcome[] = [];
       const seen = { count: 0 };
