@@ -131,6 +131,8 @@ interface Ends {
   local: Endpoint | undefined;
   /** The PROXY protocol header the connection began with: the peer is then its source. */
   proxy?: ProxyHeader | undefined;
+  /** A Unix-domain socket's path: the one name the connection has, on both ends. */
+  path?: string | undefined;
 }
 
 /** What only a connect has: its attempts, its abort, its failure text; accepted channels have none. */
@@ -170,10 +172,9 @@ export class SocketChannel extends Channel {
     if (options.proxy !== undefined) this.ends().proxy = options.proxy;
     const path = options.path;
     if (path !== undefined) {
-      // A Unix-domain socket: the one name the connection has, on both ends; nothing to look up.
+      // A Unix-domain socket: nothing to look up; both ends get the path once connected.
       this.#bits |= Bit.NoReverse;
-      const end = { address: path, port: 0 };
-      this.#ends = { peer: end, local: end };
+      this.#ends = { peer: undefined, local: undefined, path };
     }
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
@@ -231,6 +232,11 @@ export class SocketChannel extends Channel {
     // the peer's address once read: the listener read it for accepted sockets; a connect's is
     // read now, while the socket surely has its descriptor.
     if (attempts.length > 0) this.peerEnd();
+    const path = this.#ends?.path;
+    if (path !== undefined) {
+      const end = { address: path, port: 0 };
+      this.#ends = { peer: end, local: end, path };
+    }
     if ((this.#bits & Bit.Keepalive) !== 0) socket.setKeepAlive(true);
     if ((this.#bits & Bit.Nodelay) !== 0) socket.setNoDelay(true);
     this.attach(socket);
