@@ -1,57 +1,77 @@
-/** Text and copied-byte writes to a stream, through one shared scratch buffer for sockets. */
+/** Text and copied-byte writes to a stream, through pooled copy buffers for sockets. */
 import type { Duplex } from 'node:stream';
 
 /** Up to this size Node copies a string write through a stack buffer: no allocation at all. */
 const STACK_WRITE_LIMIT = 16 * 1024;
-/** The largest scratch buffer kept for reuse. */
-const SCRATCH_LIMIT = 256 * 1024;
-/**
- * One buffer shared by every channel for large text writes to sockets: it is filled, written, and
- * kept only when the socket copied it into the kernel at once (its queue is empty after the
- * write, so nothing holds the buffer). Fresh memory for every 64 KiB write costs page faults on
- * each use; this region stays mapped.
- */
-let scratch: Buffer | undefined;
+/** The size of every pooled buffer: a 64 KiB write plus room; larger writes get fresh memory. */
+const POOLED_SIZE = 64 * 1024 + 4096;
+/** Pooled buffers kept while no write holds them (1.1 MiB for the whole process at most). */
+const POOL_KEEP = 16;
 
-/** The scratch buffer, at least `n` bytes, taken out of reuse until {@link writeScratch} gives it back. */
-function takeScratch(n: number): Buffer {
-  let buf = scratch;
-  scratch = undefined;
-  if (buf === undefined || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024 + 4096));
-  return buf;
+/** A copy buffer that goes back to the pool when no write holds it any more. */
+interface PooledBuffer {
+  readonly buf: Buffer;
+  /** Counts the writes given this buffer: a late callback of an earlier write must not free it. */
+  writes: number;
 }
 
-/** Writes the first `n` bytes of a scratch buffer; it is reused only if the socket kept nothing. */
-function writeScratch(s: Duplex, buf: Buffer, n: number): void {
-  s.write(buf.subarray(0, n));
-  // Queued (the kernel did not take it all, or a write was in progress): the socket holds it.
-  if (s.writableLength === 0) scratch = buf;
+/**
+ * Buffers shared by every channel for copies handed to sockets. A socket keeps what it is given
+ * until its write is done (libuv queues what the kernel did not take), so a copy is reused at
+ * once only when the kernel took it all during the write, else after the write's callback: fresh
+ * memory for every 64 KiB write costs page faults and garbage collections; these stay mapped.
+ */
+const free: PooledBuffer[] = [];
+
+function takePooled(): PooledBuffer {
+  return free.pop() ?? { buf: Buffer.allocUnsafeSlow(POOLED_SIZE), writes: 0 };
+}
+
+function givePooled(entry: PooledBuffer): void {
+  if (free.length < POOL_KEEP) free.push(entry);
+}
+
+/** Writes the first `n` bytes of a pooled buffer; it returns to the pool when nothing holds it. */
+function writePooled(s: Duplex, entry: PooledBuffer, n: number): void {
+  const write = ++entry.writes;
+  // The callback comes on a later tick even when the kernel took everything: a loop of writes
+  // that never yields would take a new buffer for each one, so that case is seen at once below.
+  s.write(entry.buf.subarray(0, n), () => {
+    if (entry.writes === write) {
+      entry.writes += 1;
+      givePooled(entry);
+    }
+  });
+  if (s.writableLength === 0) {
+    entry.writes += 1;
+    givePooled(entry);
+  }
 }
 
 /** Writes `latin1` text (one byte per character) to a `net.Socket`. */
 export function writeLatin1(s: Duplex, text: string): void {
   const n = text.length;
-  if (n <= STACK_WRITE_LIMIT || n > SCRATCH_LIMIT) {
+  if (n <= STACK_WRITE_LIMIT || n > POOLED_SIZE) {
     s.write(text, 'latin1');
     return;
   }
-  const buf = takeScratch(n);
-  buf.write(text, 0, n, 'latin1');
-  writeScratch(s, buf, n);
+  const entry = takePooled();
+  entry.buf.write(text, 0, n, 'latin1');
+  writePooled(s, entry, n);
 }
 
 /**
  * Writes a copy of the caller's bytes (a stream may keep what it is given until the write is
- * done; Tcl sends the bytes as they were at the call). To a `net.Socket`, through the scratch
- * buffer: a copy into memory that stays mapped, no allocation when the kernel takes it at once.
+ * done; Tcl sends the bytes as they were at the call). To a `net.Socket` through a pooled
+ * buffer: a copy into memory that stays mapped, no allocation in a steady stream of writes.
  */
 export function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
   const n = bytes.length;
-  if (!socket || n > SCRATCH_LIMIT) {
+  if (!socket || n > POOLED_SIZE) {
     s.write(Buffer.from(bytes));
     return;
   }
-  const buf = takeScratch(n);
-  bytes.copy(buf, 0);
-  writeScratch(s, buf, n);
+  const entry = takePooled();
+  bytes.copy(entry.buf, 0);
+  writePooled(s, entry, n);
 }

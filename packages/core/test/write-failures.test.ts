@@ -164,6 +164,31 @@ describe('puts(Uint8Array) sends the bytes as they were at the call', () => {
   }
 });
 
+describe('copies of the caller\'s bytes are reused only when no write holds them', () => {
+  // The channel copies a borrowed array into a buffer shared by every socket and reuses it once
+  // the kernel has taken it: with a peer that reads nothing, later copies queue behind earlier
+  // ones, and a buffer reused too early would send one chunk's bytes in place of another's.
+  it('64 writes of 64 KiB from one reused array, first taken by the kernel, then queued, arrive intact', async () => {
+    const { port, received, resume } = await pausedPeer();
+    const { ch } = await channelTo(port);
+    ch.configure({ blocking: false });
+    const size = 64 * 1024;
+    const source = new Uint8Array(size);
+    for (let k = 0; k < 64; k++) {
+      source.set(pattern(size, k));
+      await ch.puts(source, { nonewline: true });
+    }
+    source.fill(0);
+    await resume();
+    await ch.close();
+    const got = await received;
+    expect(got.length).toBe(64 * size);
+    let bad = -1;
+    for (let k = 0; k < 64 && bad < 0; k++) if (Buffer.compare(got.subarray(k * size, (k + 1) * size), Buffer.from(pattern(size, k))) !== 0) bad = k;
+    expect(bad).toBe(-1);
+  }, 30_000);
+});
+
 describe('queued bytes that fail later', () => {
   for (const op of ['puts', 'flush'] as const) {
     it(`a blocking ${op} waiting for its queued bytes fails once, with the reset; close is then silent`, async () => {
