@@ -32,7 +32,7 @@ have() { local p; p=$(command -v "$1" 2>/dev/null) && [ -f "$p" ] && [ -x "$p" ]
 usable() {
   case "$1" in
     tcl) have tclsh ;;
-    tcl-tls) have tclsh && echo 'package require tls' | tclsh >/dev/null 2>&1 ;;
+    tcl-tls) have tclsh && echo 'exit [catch {package require tls}]' | tclsh >/dev/null 2>&1 ;;
     openssl) have openssl ;;
     nftables) have nft ;;
     iproute2) have ip ;;

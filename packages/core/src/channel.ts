@@ -367,16 +367,39 @@ export class Channel {
     });
   }
 
+  /**
+   * Checks at the start of an input operation. A write failure no call has reported yet (bytes
+   * that failed in the background, after the call that wrote them returned) is reported here,
+   * once, as Tcl's CheckChannelErrors reports its unreported error to whatever operation comes
+   * next: `error reading "sock5": connection reset by peer`. A stream error that also failed
+   * reading is left to the read (it reports its own error).
+   */
   private checkRead(): SockchanError | undefined {
     if (this.closed) return this.unknownChannel();
     if (!this.canRead) return this.notOpenFor('reading');
+    if (this.writeError !== undefined && this.readError === undefined) return this.takeUnreported('reading');
     return undefined;
   }
 
+  /** Checks at the start of `puts`: as {@link checkRead}, an unreported write failure first. */
   private checkWrite(): SockchanError | undefined {
     if (this.closed) return this.unknownChannel();
     if (!this.canWrite) return this.notOpenFor('writing');
+    if (this.writeError !== undefined) return this.takeUnreported('writing');
     return undefined;
+  }
+
+  /** `flush` reports an unreported failure itself, with its own prefix (see `takeWriteError`). */
+  private checkFlush(): SockchanError | undefined {
+    if (this.closed) return this.unknownChannel();
+    if (!this.canWrite) return this.notOpenFor('writing');
+    return undefined;
+  }
+
+  private takeUnreported(op: 'reading' | 'writing'): SockchanError {
+    const e = this.writeError as SockchanError;
+    this.writeError = undefined;
+    return this.ioError(op, e);
   }
 
   private ioError(op: 'reading' | 'writing' | 'flushing', cause: SockchanError): SockchanError {
@@ -843,7 +866,7 @@ export class Channel {
    * the kernel (waiting for an async connect first); nonblocking mode returns at once.
    */
   flush(): Promise<void> {
-    const bad = this.checkWrite();
+    const bad = this.checkFlush();
     if (bad !== undefined) return Promise.reject(bad);
     if (this.conn === Conn.Failed) return Promise.reject(this.ioError('flushing', this.connectError as SockchanError));
     const out = this.stringWrites ? (this.output.takeLatin1Text() ?? this.output.takeAll()) : this.output.takeAll();

@@ -13,6 +13,7 @@ import type { Buffering } from '../src/index.js';
  */
 
 const STEPS = readFileSync(new URL('./fixtures/write-failures/steps.tcl', import.meta.url), 'utf8');
+const BACKGROUND = readFileSync(new URL('./fixtures/write-failures/background.tcl', import.meta.url), 'utf8');
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -242,6 +243,40 @@ describe('queued bytes that fail later', () => {
     await expect(ch.flush()).resolves.toBeUndefined();
     await expect(ch.close()).resolves.toBeUndefined();
   }, 30_000);
+
+  // Tcl's CheckChannelErrors: the failure no call reported is reported by whatever operation
+  // comes next, read or write, once; eof() reports nothing. Same steps in tclsh (background.tcl).
+  for (const op of ['gets', 'read', 'puts', 'flush', 'eof', 'close'] as const) {
+    it(`nonblocking: after a background failure, ${op} then gets and close behave as tclsh's`, async () => {
+      const tcl = await runTclClient(BACKGROUND, [op], { timeoutMs: 20_000 });
+      expect(tcl.stderr).toBe('');
+      const want = tcl.stdout
+        .replace(/sock[0-9a-f]+/g, 'CH')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+      expect(want.join('\n')).toMatch(/ERROR/);
+      const ch = await failedInBackground('line');
+      const lines: string[] = [];
+      const step = async (what: string, run: () => Promise<string | null | void> | boolean): Promise<void> => {
+        try {
+          const r = await run();
+          const shown = r === null || r === undefined ? '' : typeof r === 'boolean' ? (r ? '1' : '0') : r;
+          lines.push(`${what} -> ok ${shown}`.trim());
+        } catch (err) {
+          const e = err as { message: string; errorCode: string[] };
+          lines.push(`${what} -> ERROR {${e.message}} ${e.errorCode.map((w) => (w.includes(' ') ? `{${w}}` : w)).join(' ')}`);
+        }
+      };
+      const ops = { gets: () => ch.gets(), read: () => ch.read(), puts: () => ch.puts('x'), flush: () => ch.flush(), eof: () => ch.eof(), close: () => ch.close() };
+      await step(op, ops[op]);
+      if (op !== 'close') {
+        await step('gets', () => ch.gets());
+        await step('close', () => ch.close());
+      }
+      expect(lines.join('\n').replace(/sock[0-9a-f]+/g, 'CH')).toBe(want.join('\n'));
+    }, 30_000);
+  }
 
   it('nonblocking: with nothing written after the failure, close reports it, once', async () => {
     const ch = await failedInBackground('full');
