@@ -31,12 +31,19 @@ function connectOne(): Promise<void> {
   });
 }
 
+/** Progress goes to stderr every this many connections (a 100,000-connection cluster run takes minutes). */
+const PROGRESS_EVERY = 5_000;
+
 async function openUntil(target: number): Promise<void> {
   let started = sockets.length;
+  const began = Date.now();
   const lane = async (): Promise<void> => {
     while (started < target) {
       started += 1;
       await connectOne();
+      if (sockets.length % PROGRESS_EVERY === 0) {
+        process.stderr.write(`idle load generator${source === undefined ? '' : ` ${source}`}: ${sockets.length}/${target} open (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
+      }
     }
   };
   await Promise.all(Array.from({ length: 100 }, lane));
