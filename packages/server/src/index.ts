@@ -17,7 +17,7 @@ export type {
   ReverseResolver,
 } from './options.js';
 export { DEFAULT_PROXY_HEADER_TIMEOUT, readProxyHeader } from './proxy-connection.js';
-export type { ProxyProtocolOptions, ProxyHeaderCallback } from './proxy-connection.js';
+export type { ProxyProtocolOptions, ProxyHeaderCallback, UnixProxyProtocolOptions } from './proxy-connection.js';
 export { ProxyHeaderParser, parseProxyHeader, crc32c, PROXY_V1_MAX_LENGTH } from './proxy-protocol.js';
 export type { ProxyHeader, ProxyAddress, ProxyTlv, ProxySslInfo, ProxyParseResult } from './proxy-protocol.js';
 export { addressMatcher } from './address-match.js';

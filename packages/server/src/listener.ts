@@ -221,7 +221,7 @@ export class ListenerImpl implements Listener, DescriptorClient {
     if (path === undefined && address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
     const proxy = this.#proxy;
     if (proxy !== undefined && (path !== undefined || proxy.expects(address))) {
-      readProxyHeader(socket, proxy.timeout, this.#proxied);
+      readProxyHeader(socket, proxy.timeout, path === undefined ? this.#proxied : this.#proxiedOn(path));
       return;
     }
     this.#hand(socket, address, port, undefined);
@@ -229,6 +229,23 @@ export class ListenerImpl implements Listener, DescriptorClient {
 
   /** The header of a connection from a listed proxy was read (or failed: reported, socket gone). */
   readonly #proxied: ProxyHeaderCallback = (err, header, socket) => {
+    this.#afterHeader(err, header, socket, undefined);
+  };
+
+  /** {@link ListenerImpl.#proxied} of each Unix-domain path (one function per path, not per connection). */
+  #proxiedByPath: Map<string, ProxyHeaderCallback> | undefined;
+
+  #proxiedOn(path: string): ProxyHeaderCallback {
+    this.#proxiedByPath ??= new Map();
+    let done = this.#proxiedByPath.get(path);
+    if (done === undefined) {
+      done = (err, header, socket) => this.#afterHeader(err, header, socket, path);
+      this.#proxiedByPath.set(path, done);
+    }
+    return done;
+  }
+
+  #afterHeader(err: SockchanError | undefined, header: ProxyHeader | undefined, socket: Socket, path: string | undefined): void {
     if (err !== undefined || header === undefined) {
       this.#report(err, socket);
       return;
@@ -238,9 +255,11 @@ export class ListenerImpl implements Listener, DescriptorClient {
       this.#hand(socket, displayAddress(source.address), source.port, header);
       return;
     }
-    // LOCAL or UNKNOWN: the connection's own addresses (getpeername's answer is cached).
-    this.#hand(socket, displayAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0, header);
-  };
+    // LOCAL or UNKNOWN: the connection's own addresses (getpeername's answer is cached), or
+    // a Unix-domain socket's path and port 0.
+    if (path !== undefined) this.#hand(socket, path, 0, header);
+    else this.#hand(socket, displayAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0, header);
+  }
 
   /** Runs the handler; a throw or a rejection destroys the socket and goes to onError. */
   #hand(socket: Socket, address: string, port: number, proxy: ProxyHeader | undefined): void {

@@ -148,7 +148,7 @@ function optionalBoolean(value: unknown, name: string): boolean {
  * Checks the options at run time (callers from JavaScript have no types) and applies defaults.
  * @internal
  */
-export function checkOptions(options: ListenOptions): CheckedOptions {
+export function checkOptions(options: ListenOptions, unix = false): CheckedOptions {
   if (typeof options !== 'object' || options === null) {
     throw badArgument('listen needs an options object with an onConnection handler');
   }
@@ -192,7 +192,7 @@ export function checkOptions(options: ListenOptions): CheckedOptions {
     keepAlive: optionalBoolean(options.keepAlive, 'keepAlive'),
     reverseLookup: reverseLookup as boolean | ReverseResolver,
     resolver: optionalFunction<AddressResolver>(options.resolver, 'resolver'),
-    proxyProtocol: options.proxyProtocol === undefined ? undefined : checkProxyProtocol(options.proxyProtocol),
+    proxyProtocol: options.proxyProtocol === undefined ? undefined : checkProxyProtocol(options.proxyProtocol, unix),
   };
 }
 

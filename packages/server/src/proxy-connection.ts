@@ -22,6 +22,18 @@ export interface ProxyProtocolOptions {
   timeout?: number;
 }
 
+/**
+ * `proxyProtocol` of a Unix-domain listener ({@link UnixListenOptions}): a Unix peer has no
+ * address to match, so every connection must begin with a header and `from` may be left out
+ * (given, it is checked as on TCP and otherwise unused).
+ */
+export interface UnixProxyProtocolOptions {
+  /** As {@link ProxyProtocolOptions.from}; optional, since a Unix peer has no address. */
+  from?: readonly string[];
+  /** As {@link ProxyProtocolOptions.timeout}. */
+  timeout?: number;
+}
+
 /** Default of {@link ProxyProtocolOptions.timeout}, in milliseconds. */
 export const DEFAULT_PROXY_HEADER_TIMEOUT = 10_000;
 
@@ -39,9 +51,9 @@ export interface CheckedProxyProtocol {
 
 /**
  * Checks `proxyProtocol` options (`from` entries, `timeout`), throwing a `SockchanError` with
- * `ERR_SOCKCHAN_BAD_VALUE` that names a bad value. @internal
+ * `ERR_SOCKCHAN_BAD_VALUE` that names a bad value; with `unix`, `from` may be left out. @internal
  */
-export function checkProxyProtocol(value: unknown): CheckedProxyProtocol {
+export function checkProxyProtocol(value: unknown, unix = false): CheckedProxyProtocol {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SockchanError(`bad value for proxyProtocol: expected { from: [addresses], timeout? } but got ${valueText(value)}`, {
       code: 'ERR_SOCKCHAN_BAD_VALUE',
@@ -54,7 +66,8 @@ export function checkProxyProtocol(value: unknown): CheckedProxyProtocol {
       throw new SockchanError(`bad option "${key}" in proxyProtocol: must be from or timeout`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
     }
   }
-  const expects = addressMatcher(o['from'] as readonly string[], 'proxyProtocol.from');
+  // A Unix-domain listener expects a header on every connection: `from` is optional there.
+  const expects = unix && o['from'] === undefined ? expectsAll : addressMatcher(o['from'] as readonly string[], 'proxyProtocol.from');
   const t = o['timeout'];
   if (t !== undefined && (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1 || t > 0x7fffffff)) {
     throw new SockchanError(`bad value for proxyProtocol.timeout: expected milliseconds from 1 to 2147483647 but got ${valueText(t)}`, {
@@ -63,6 +76,10 @@ export function checkProxyProtocol(value: unknown): CheckedProxyProtocol {
     });
   }
   return { expects, timeout: t ?? DEFAULT_PROXY_HEADER_TIMEOUT };
+}
+
+function expectsAll(): boolean {
+  return true;
 }
 
 /** Per-socket state while its header is read (under a symbol: no closure per connection). */

@@ -7,7 +7,8 @@ import { SockchanError, UNIX_PATH_MAX, checkUnixPath, posixError, toSockchanErro
 import { ListenerImpl } from './listener.js';
 import type { Listener } from './listener.js';
 import { checkOptions } from './options.js';
-import type { ConnectionHandler, ErrorHandler } from './options.js';
+import type { ConnectionHandler, ErrorHandler, ListenOptions } from './options.js';
+import type { UnixProxyProtocolOptions } from './proxy-connection.js';
 
 /**
  * `listenUnix`: a listening Unix-domain socket, with the file-system care a server needs. A stale
@@ -45,6 +46,14 @@ export interface UnixListenOptions {
   allowHalfOpen?: boolean;
   /** Start accepted sockets paused (Node's `pauseOnConnect`). Default false. */
   pauseOnConnect?: boolean;
+  /**
+   * Behind a proxy (haproxy's `server ... /run/app.sock send-proxy-v2`): every connection must
+   * begin with a PROXY protocol header (v1 or v2), read before `onConnection` runs, which then
+   * gets the original client's address and port and the header (see
+   * {@link ListenOptions.proxyProtocol}; a bad, slow or missing header goes to `onError`).
+   * `from` may be left out: a Unix peer has no address to match. Default: none.
+   */
+  proxyProtocol?: UnixProxyProtocolOptions;
 }
 
 /** A socket file this process made: removed on close or exit while it is still the same file. */
@@ -260,7 +269,7 @@ export async function listenUnix(path: string, options: UnixListenOptions): Prom
       errorCode: ['NONE'],
     });
   }
-  const cfg = checkOptions({ ...rest, reverseLookup: false });
+  const cfg = checkOptions({ ...rest, reverseLookup: false } as ListenOptions, true);
   const serverOptions: ServerOpts = {
     allowHalfOpen: cfg.allowHalfOpen,
     ...(cfg.pauseOnConnect ? { pauseOnConnect: true } : {}),

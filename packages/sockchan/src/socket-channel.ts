@@ -169,13 +169,13 @@ export class SocketChannel extends Channel {
     // Settings are applied below, once this class's fields exist (core would call configure now).
     super(undefined, name === undefined ? NO_OPTIONS : { name });
     if (options.reverseLookup === false) this.#bits |= Bit.NoReverse;
-    if (options.proxy !== undefined) this.ends().proxy = options.proxy;
     const path = options.path;
     if (path !== undefined) {
       // A Unix-domain socket: nothing to look up; both ends get the path once connected.
       this.#bits |= Bit.NoReverse;
       this.#ends = { peer: undefined, local: undefined, path };
     }
+    if (options.proxy !== undefined) this.ends().proxy = options.proxy;
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -234,8 +234,10 @@ export class SocketChannel extends Channel {
     if (attempts.length > 0) this.peerEnd();
     const path = this.#ends?.path;
     if (path !== undefined) {
+      // Behind a proxy (a PROXY header on a Unix socket), the peer is the header's source.
       const end = { address: path, port: 0 };
-      this.#ends = { peer: end, local: end, path };
+      const proxy = this.#ends?.proxy;
+      this.#ends = { peer: proxy?.source === undefined ? end : undefined, local: end, path, proxy };
     }
     if ((this.#bits & Bit.Keepalive) !== 0) socket.setKeepAlive(true);
     if ((this.#bits & Bit.Nodelay) !== 0) socket.setNoDelay(true);

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { SockchanError, checkUnixPath, toSockchanError } from '@sockchan/base';
 import { Channel } from '@sockchan/core';
 import { activatedSockets, listenFd, listenUnix } from '@sockchan/server';
-import type { Listener, ListenOptions, UnixListenOptions } from '@sockchan/server';
+import type { Listener, ListenOptions, UnixListenOptions, UnixProxyProtocolOptions } from '@sockchan/server';
 import { ServerChannel } from './server-channel.js';
 import { SocketChannel } from './socket-channel.js';
 import {
@@ -54,6 +54,15 @@ export interface UnixServerOptions {
   maxConnections?: number;
   /** The input limit for `gets` of every accepted channel. */
   maxLine?: number;
+  /**
+   * Behind a proxy that forwards to this socket (haproxy's `send-proxy` / `send-proxy-v2`):
+   * every connection must begin with a PROXY protocol header, as with `socket.server`'s
+   * `proxyProtocol`. The callback then gets the original client's address and port, `peername`
+   * shows them and `chan.proxy` holds the header; a bad, slow (`timeout`, default 10 s) or
+   * missing header closes that connection and goes to `onError`. `from` may be left out: a
+   * Unix peer has no address to match. A `LOCAL` header keeps the socket's path.
+   */
+  proxyProtocol?: UnixProxyProtocolOptions;
 }
 
 /**
@@ -64,7 +73,7 @@ export interface UnixServerOptions {
 export type InheritedSockets = { readonly fd: number | readonly number[] } | { readonly listenFds: true | string };
 
 const UNIX_CLIENT_OPTIONS = ['async', 'maxLine', 'signal'] as const;
-const UNIX_SERVER_OPTIONS = ['backlog', 'maxConnections', 'maxLine', 'mode', 'onError'] as const;
+const UNIX_SERVER_OPTIONS = ['backlog', 'maxConnections', 'maxLine', 'mode', 'onError', 'proxyProtocol'] as const;
 
 interface CheckedUnixClient {
   readonly nodePath: string;
@@ -195,11 +204,13 @@ export async function unixServerImpl(callback: AcceptCallback, path: string, opt
   const address = checkUnixPath(path);
   const ctx = unixContext({ callback, onError, chanOptions: maxLine === undefined ? {} : { maxLine } }, address.path);
   const listenOptions: UnixListenOptions = {
-    onConnection: (s, clientAddr, port) => accepted(ctx, s, clientAddr, port),
+    onConnection: (s, clientAddr, port, proxy) => accepted(ctx, s, clientAddr, port, proxy),
     onError: (err) => onError(err),
     allowHalfOpen: true,
   };
   if (o.mode !== undefined) listenOptions.mode = o.mode;
+  // Checked by listenUnix() (`from` entries, `timeout`), with messages that name the bad value.
+  if (o.proxyProtocol !== undefined) listenOptions.proxyProtocol = o.proxyProtocol;
   if (o.backlog !== undefined) listenOptions.backlog = o.backlog;
   if (o.maxConnections !== undefined) listenOptions.maxConnections = o.maxConnections;
   return ServerChannel._create(await listenUnix(path, listenOptions));

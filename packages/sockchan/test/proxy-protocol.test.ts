@@ -177,6 +177,43 @@ describe('socket.server({ proxyProtocol }) behind haproxy', () => {
     expect(errors).toEqual([]);
   });
 
+  it('socket.unixServer({ proxyProtocol }) behind haproxy (send-proxy-v2 to the Unix socket): the callback and peername see the original client', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockchan-pp-unixserver-'));
+    cleanup.add({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const path = join(dir, 'app.sock');
+    const seen: { address: string; port: number; peername: unknown; sockname: unknown; proxy: ProxyHeader | undefined; line: string | null }[] = [];
+    const got = deferred();
+    const errors: unknown[] = [];
+    track(
+      await socket.unixServer(
+        async (chan, address, port) => {
+          track(chan);
+          chan.configure({ translation: 'lf', buffering: 'line' });
+          const line = await chan.gets();
+          seen.push({ address, port, peername: chan.configure('peername'), sockname: chan.configure('sockname'), proxy: chan.proxy, line });
+          await chan.puts(`${address} ${port}`);
+          await chan.close();
+          got.resolve();
+        },
+        path,
+        { proxyProtocol: { timeout: 5000 }, onError: (err) => errors.push(err) },
+      ),
+    );
+    const front = await freePort('127.0.0.1');
+    await startHaproxy(frontend('f', front, path, 'send-proxy-v2'));
+    const { answer, localPort } = await clientFrom('127.0.0.3', front);
+    await within(got.promise, 10_000, 'the Unix-socket server');
+    expect(answer).toBe(`127.0.0.3 ${localPort}`);
+    expect(seen).toHaveLength(1);
+    expect([seen[0]?.address, seen[0]?.port]).toEqual(['127.0.0.3', localPort]);
+    expect(seen[0]?.peername).toEqual(['127.0.0.3', '127.0.0.3', localPort]);
+    // The local end is still the socket's own path.
+    expect(seen[0]?.sockname).toEqual([path, path, 0]);
+    expect(seen[0]?.proxy).toMatchObject({ version: 2, command: 'proxy', family: 'inet', source: { address: '127.0.0.3', port: localPort } });
+    expect(seen[0]?.line).toBe('hello');
+    expect(errors).toEqual([]);
+  });
+
   it('haproxy forwarding to a Unix socket: readProxyHeader + SocketChannel give the original client', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockchan-pp-unix-'));
     cleanup.add({ close: () => rmSync(dir, { recursive: true, force: true }) });
@@ -215,6 +252,74 @@ describe('socket.server({ proxyProtocol }) behind haproxy', () => {
     expect(seen[0]?.proxy).toMatchObject({ version: 2, command: 'proxy', family: 'inet', source: { address: '127.0.0.2', port: localPort } });
     expect(seen[0]?.line).toBe('hello');
     expect(errors).toEqual([]);
+  });
+});
+
+describe('socket.unixServer({ proxyProtocol }) with hand-made headers', () => {
+  /** A unixServer expecting headers; each channel answers its peername and the bytes after the header. */
+  async function unixProxied(options: { from?: string[]; timeout?: number }): Promise<{ path: string; errors: unknown[]; calls: number[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'sockchan-pp-unixhdr-'));
+    cleanup.add({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const path = join(dir, 'app.sock');
+    const errors: unknown[] = [];
+    const calls: number[] = [];
+    track(
+      await socket.unixServer(
+        async (chan, address, port) => {
+          track(chan);
+          calls.push(port);
+          chan.configure({ translation: 'lf' });
+          const line = await chan.gets();
+          await chan.puts(JSON.stringify({ address, port, peername: chan.configure('peername'), command: chan.proxy?.command, line }));
+          await chan.close();
+        },
+        path,
+        { proxyProtocol: options, onError: (err) => errors.push(err) },
+      ),
+    );
+    return { path, errors, calls };
+  }
+
+  /** Connects to `path`, sends `bytes`, returns everything the server sent until it closed. */
+  function exchange(path: string, bytes: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ path });
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks).toString()));
+      s.end(bytes);
+    });
+  }
+
+  it('a v1 header, then data: the bytes after it stay for the channel', async () => {
+    const { path, errors } = await unixProxied({});
+    const out = await exchange(path, Buffer.from('PROXY TCP4 192.0.2.7 198.51.100.1 40001 443\r\nline after\n'));
+    expect(JSON.parse(out)).toEqual({ address: '192.0.2.7', port: 40001, peername: ['192.0.2.7', '192.0.2.7', 40001], command: 'proxy', line: 'line after' });
+    expect(errors).toEqual([]);
+  });
+
+  it('a LOCAL header (health check) keeps the socket path as the peer', async () => {
+    const { path, errors } = await unixProxied({ from: ['127.0.0.1'] });
+    const out = await exchange(path, Buffer.concat([Buffer.from(encodeProxyHeader({ command: 'local' })), Buffer.from('ping\n')]));
+    expect(JSON.parse(out)).toEqual({ address: path, port: 0, peername: [path, path, 0], command: 'local', line: 'ping' });
+    expect(errors).toEqual([]);
+  });
+
+  it('no header: the connection is closed, the callback never runs, onError says why', async () => {
+    const { path, errors, calls } = await unixProxied({});
+    const out = await exchange(path, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+    expect(out).toBe('');
+    expect(calls).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(String((errors[0] as Error).message)).toMatch(/^bad PROXY protocol header/);
+  });
+
+  it('rejects a bad proxyProtocol with a message that names the value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockchan-pp-unixbad-'));
+    cleanup.add({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    await expect(socket.unixServer(() => undefined, join(dir, 'a.sock'), { proxyProtocol: { timeout: 0 } })).rejects.toThrow('bad value for proxyProtocol.timeout');
+    await expect(socket.unixServer(() => undefined, join(dir, 'a.sock'), { proxyProtocol: { from: ['10.0.0.0/40'] } })).rejects.toThrow('bad address "10.0.0.0/40" in proxyProtocol.from');
   });
 });
 

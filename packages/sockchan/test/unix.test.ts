@@ -130,7 +130,7 @@ describe('socket.unix and socket.unixServer', () => {
     expect(() => socket.unix(socketPath(), { async: true, bogus: 1 } as never)).toThrow('bad option "bogus": must be async, maxLine, or signal');
     expect((await rejection(socket.unixServer(() => undefined, long))).code).toBe('ENAMETOOLONG');
     expect((await rejection(socket.unixServer(() => undefined, socketPath(), { myaddr: 'x' } as never))).message).toBe(
-      'bad option "myaddr": must be backlog, maxConnections, maxLine, mode, or onError',
+      'bad option "myaddr": must be backlog, maxConnections, maxLine, mode, onError, or proxyProtocol',
     );
     expect(fs.readdirSync(dir).some((f) => f.startsWith('y'))).toBe(false);
   });

@@ -209,6 +209,11 @@ const clusterMetrics = (p: Params): MetricDecl[] => {
 /** The harness waits at least this long (s) for one cluster run (100,000 connections take a while). */
 const CLUSTER_MIN_TIMEOUT_S = 600;
 
+/** Passes a load generator's progress lines (`... open (N s)`) on to stderr. */
+function forwardProgress(chunk: string): void {
+  for (const line of chunk.split('\n')) if (line.includes(' open (')) process.stderr.write(`  ${line}\n`);
+}
+
 /** Memory of the whole cluster after a GC in every process: `rss` and `heapUsed` summed by its primary. */
 async function clusterMemory(server: BenchChild): Promise<{ rss: number; heap: number }> {
   await server.ask('GC');
@@ -236,7 +241,8 @@ async function runCluster(row: RowSpec, p: Params, track: (c: BenchChild) => Ben
   const generators: BenchChild[] = [];
   for (let i = 0; i < count; i += 1) {
     const params = { port, source: `127.0.0.${11 + i}`, maxSeconds };
-    generators.push(track(new BenchChild(idle.loadGenerator!, 'client', params, `idle load generator ${i + 1}`)));
+    // Their progress lines go on to the harness's stderr: 100,000 connects take a while.
+    generators.push(track(new BenchChild(idle.loadGenerator!, 'client', params, `idle load generator ${i + 1}`, forwardProgress)));
   }
   const shares = generators.map((_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
   await Promise.all(

@@ -17,9 +17,30 @@ const maxSeconds = args.params.has('maxSeconds') ? intParam(args, 'maxSeconds') 
 setTimeout(() => fail(`client: ended after maxSeconds=${maxSeconds}`), maxSeconds * 1000).unref();
 const sockets: net.Socket[] = [];
 
+// With `source=`, local ports are chosen here, counting up from 10,000 below the kernel's ephemeral
+// range (32768-60999). Left to the kernel (bind(source, 0)), 100,000 binds stalled the cluster run
+// at 75,000 connections, and every port a bind() takes is one that plain connects from any process
+// (the single-process rows) skip until its TIME_WAIT ends: they then failed with EADDRNOTAVAIL.
+const FIRST_PORT = 10_000;
+const LAST_PORT = 32_767;
+let nextPort = FIRST_PORT;
+
 function connectOne(): Promise<void> {
+  return connectFrom().catch((error: NodeJS.ErrnoException) => {
+    // A port some other socket holds: the next one (bounded by the range).
+    if (source !== undefined && error.code === 'EADDRINUSE' && nextPort <= LAST_PORT) return connectOne();
+    throw error;
+  });
+}
+
+function connectFrom(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(source === undefined || 'path' in target ? target : { ...target, localAddress: source });
+    let options: net.NetConnectOpts = target;
+    if (source !== undefined && !('path' in target)) {
+      if (nextPort > LAST_PORT) throw new Error(`no local port left on ${source} (${FIRST_PORT}-${LAST_PORT} used)`);
+      options = { ...target, localAddress: source, localPort: nextPort++ };
+    }
+    const socket = net.connect(options);
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.removeListener('error', reject);
@@ -31,12 +52,19 @@ function connectOne(): Promise<void> {
   });
 }
 
+/** Progress goes to stderr every this many connections (a 100,000-connection cluster run takes minutes). */
+const PROGRESS_EVERY = 5_000;
+
 async function openUntil(target: number): Promise<void> {
   let started = sockets.length;
+  const began = Date.now();
   const lane = async (): Promise<void> => {
     while (started < target) {
       started += 1;
       await connectOne();
+      if (sockets.length % PROGRESS_EVERY === 0) {
+        process.stderr.write(`idle load generator${source === undefined ? '' : ` ${source}`}: ${sockets.length}/${target} open (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
+      }
     }
   };
   await Promise.all(Array.from({ length: 100 }, lane));
