@@ -226,6 +226,10 @@ describe('socat as a plain Unix-socket peer', () => {
     } finally {
       watcher.close();
     }
+    // The file appears at bind(), before listen(): wait until the kernel lists it as listening
+    // (flag __SO_ACCEPTCON in /proc/net/unix), or a connect in between is refused.
+    for (let i = 0; i < 2000 && !listeningUnix(p); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(listeningUnix(p)).toBe(true);
     const ch = track(await socket.unix(p));
     expect(await ch.gets()).toBe('from socat');
     expect(await ch.gets()).toBeNull();
@@ -299,3 +303,14 @@ describe('socket.server over descriptors passed as systemd passes them', () => {
     );
   });
 });
+
+/** True when the kernel lists a listening Unix socket bound to `file` (Linux /proc/net/unix). */
+function listeningUnix(file: string): boolean {
+  return fs
+    .readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .some((line) => {
+      const cols = line.trim().split(/\s+/);
+      return cols[7] === file && (parseInt(cols[3] ?? '0', 16) & 0x10000) !== 0;
+    });
+}
