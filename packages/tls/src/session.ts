@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { ConnectionOptions, SecureContext } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, errnoText } from '@sockchan/base';
 import { opensslReason } from './options.js';
@@ -38,10 +38,12 @@ export class TlsSession {
   readonly #prefix: string;
   readonly #host: string | undefined;
   readonly #checked: CheckedTlsOptions;
+  readonly #peer: PeerHolder | undefined;
 
   /** @internal Use {@link startClient} or {@link startServer}. */
-  constructor(socket: TLSSocket, role: 'client' | 'server', checked: CheckedTlsOptions, host: string | undefined, prefix: string) {
+  constructor(socket: TLSSocket, role: 'client' | 'server', checked: CheckedTlsOptions, host: string | undefined, prefix: string, peer?: PeerHolder) {
     this.socket = socket;
+    this.#peer = peer;
     this.role = role;
     this.#checked = checked;
     this.#host = host;
@@ -76,7 +78,10 @@ export class TlsSession {
   _secure(): void {
     if (this.#state !== State.Handshaking) return;
     const c = this.#checked;
-    const failure = checkPeer(this.socket, { role: this.role, require: c.require, host: this.#host, verify: c.verify }, this.#prefix);
+    const peerCertificate = this.#peer?.cert;
+    // Held only until it is checked: an open connection keeps no copy of the chain.
+    if (this.#peer !== undefined) this.#peer.cert = undefined;
+    const failure = checkPeer(this.socket, { role: this.role, require: c.require, host: this.#host, verify: c.verify, peerCertificate }, this.#prefix);
     if (failure !== undefined) {
       this._fail(failure);
       return;
@@ -120,6 +125,15 @@ export class TlsSession {
     s.off('close', onHandshakeClose);
     (s as SessionSocket)[kSession] = undefined;
   }
+}
+
+/**
+ * The server's certificate chain as Node's client built it for `checkServerIdentity` (Node
+ * calls that with `getPeerCertificate(true)` on every full handshake, before 'secureConnect'):
+ * checkPeer takes it from here instead of building it a second time.
+ */
+interface PeerHolder {
+  cert: PeerCertificate | undefined;
 }
 
 const kSession = Symbol('sockchan.tlsSession');
@@ -183,17 +197,22 @@ function giveBack(stream: Duplex, unread: Buffer | undefined): void {
 export function startClient(stream: Duplex, checked: CheckedTlsOptions, host: string | undefined, prefix: string, unread?: Buffer): TlsSession {
   const name = checked.servername ?? host;
   giveBack(stream, unread);
+  const peer: PeerHolder = { cert: undefined };
   const options: ConnectionOptions = {
     socket: stream,
     secureContext: checked.context,
     // Verification is ours (checkPeer): OpenSSL's chain result, then the host name, then `verify`.
+    // Node's name check only hands over the chain it built (see PeerHolder).
     rejectUnauthorized: false,
-    checkServerIdentity: () => undefined,
+    checkServerIdentity: (_name, cert) => {
+      peer.cert = cert;
+      return undefined;
+    },
   };
   if (name !== undefined && isIP(name) === 0) options.servername = name;
   if (checked.alpn !== undefined) options.ALPNProtocols = [...checked.alpn];
   const socket = tlsConnect(options);
-  return new TlsSession(socket, 'client', checked, name, prefix);
+  return new TlsSession(socket, 'client', checked, name, prefix, peer);
 }
 
 /**
