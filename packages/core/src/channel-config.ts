@@ -34,14 +34,17 @@ export abstract class ChannelConfig extends ChannelLifecycle {
     this.outTranslationDefault = t;
   }
 
+  /** @internal */
   protected getOptionNames(): string[] {
     return [...GENERIC_OPTION_NAMES, ...this.driverOptions().filter((o) => o.namedOnGet).map((o) => o.name)];
   }
 
+  /** @internal */
   protected setOptionNames(): string[] {
     return [...GENERIC_OPTION_NAMES, ...this.driverOptions().filter((o) => o.settable).map((o) => o.name)];
   }
 
+  /** @internal */
   protected getGeneric(name: (typeof GENERIC_OPTION_NAMES)[number]): unknown {
     switch (name) {
       case 'blocking':
@@ -59,6 +62,7 @@ export abstract class ChannelConfig extends ChannelLifecycle {
     }
   }
 
+  /** @internal */
   protected setGeneric(name: (typeof GENERIC_OPTION_NAMES)[number], value: unknown): void {
     switch (name) {
       case 'blocking':
@@ -90,6 +94,7 @@ export abstract class ChannelConfig extends ChannelLifecycle {
     }
   }
 
+  /** @internal */
   protected setEncoding(name: string): void {
     const canonical = name === '' ? 'binary' : resolveEncodingName(name);
     if (canonical === this.encodingName) return;
@@ -99,6 +104,7 @@ export abstract class ChannelConfig extends ChannelLifecycle {
     this.output.setEncoder(canonical, () => createEncoder(canonical, { profile: this.profileName }));
   }
 
+  /** @internal */
   protected setProfile(profile: ChannelProfile): void {
     if (profile === this.profileName) return;
     this.profileName = profile;
@@ -107,6 +113,7 @@ export abstract class ChannelConfig extends ChannelLifecycle {
     this.output.setEncoder(enc, () => createEncoder(enc, { profile }));
   }
 
+  /** @internal */
   protected setInTranslation(t: Translation): void {
     if (t === 'binary') {
       this.setEncoding('binary');
@@ -119,6 +126,7 @@ export abstract class ChannelConfig extends ChannelLifecycle {
     this.input.setTranslation(t);
   }
 
+  /** @internal */
   protected setOutTranslation(t: Translation): void {
     if (t === 'binary') {
       this.setEncoding('binary');

@@ -11,7 +11,7 @@ import { ChannelOutput } from './channel-output.js';
 
 /** The input side of a `Channel` (see the module comment). */
 export abstract class ChannelInput extends ChannelOutput {
-  /** The next line, or `undefined` for "needs more data"; throws when the unfinished line passed {@link maxLine}. */
+  /** @internal The next line, or `undefined` for "needs more data"; throws when the unfinished line passed {@link maxLine}. */
   protected takeLine(): string | null | undefined {
     const line = this.input.getLine();
     if (line === undefined && this.maxLineChars > 0 && this.input.pendingInput > this.maxLineChars) {
@@ -26,6 +26,7 @@ export abstract class ChannelInput extends ChannelOutput {
   /**
    * One try of an input operation: its result, or `undefined` for "needs more data". `read` and
    * `readBytes` in nonblocking mode set `blocked()` from whether they got all they asked for.
+   * @internal
    */
   protected attemptRead(kind: ReadKind, count: number | undefined, wait: boolean): string | Uint8Array | null | undefined {
     if (kind === ReadKind.Line) return this.takeLine();
@@ -35,7 +36,7 @@ export abstract class ChannelInput extends ChannelOutput {
     return r[0];
   }
 
-  /** What an operation gives when there is nothing: `null` for `gets`, empty for `read`/`readBytes`. */
+  /** @internal What an operation gives when there is nothing: `null` for `gets`, empty for `read`/`readBytes`. */
   protected static nothing(kind: ReadKind): string | Uint8Array | null {
     return kind === ReadKind.Line ? null : kind === ReadKind.Chars ? '' : EMPTY;
   }
@@ -43,6 +44,7 @@ export abstract class ChannelInput extends ChannelOutput {
   /**
    * Runs an input operation: at once when it can complete (or in nonblocking mode), otherwise
    * when data arrives.
+   * @internal
    */
   protected inputOp(kind: ReadKind, count: number | undefined, wait: boolean): Promise<string | Uint8Array | null> {
     if (this.conn === Conn.Failed) return Promise.reject(this.ioError('reading', this.connectError as SockchanError));
@@ -82,7 +84,7 @@ export abstract class ChannelInput extends ChannelOutput {
     return promise;
   }
 
-  /** Tries the waiting operation `w`: true when it settled (resolved or rejected). */
+  /** @internal Tries the waiting operation `w`: true when it settled (resolved or rejected). */
   protected attemptWaiter(w: ReadWaiter): boolean {
     if (this.closed) {
       w.reject(this.unknownChannel());
@@ -117,6 +119,7 @@ export abstract class ChannelInput extends ChannelOutput {
     return true;
   }
 
+  /** @internal */
   protected decodeFailure(): SockchanError {
     const cause = this.input.decodeError;
     return new SockchanError(`error reading "${this.name}": ${errnoText('EILSEQ')}`, {
@@ -126,7 +129,7 @@ export abstract class ChannelInput extends ChannelOutput {
     });
   }
 
-  /** A read error to report now (a stream error other than a reset), once. */
+  /** @internal A read error to report now (a stream error other than a reset), once. */
   protected pendingReadError(): SockchanError | undefined {
     if (this.input.decodeError !== undefined) return this.decodeFailure();
     const e = this.readError;
@@ -134,7 +137,7 @@ export abstract class ChannelInput extends ChannelOutput {
     return this.ioError('reading', e);
   }
 
-  /** Runs waiting input operations in order while they complete. */
+  /** @internal Runs waiting input operations in order while they complete. */
   protected serviceReads(): void {
     const waiters = this.readWaiters;
     if (waiters === undefined) return;
@@ -146,7 +149,7 @@ export abstract class ChannelInput extends ChannelOutput {
     this.afterConsume();
   }
 
-  /** Read on demand: resumes the stream once the buffered input is below the bound. */
+  /** @internal Read on demand: resumes the stream once the buffered input is below the bound. */
   protected afterConsume(): void {
     // A waiting read needs more than is buffered: it bounds memory by its own request, as in Tcl.
     // So does a nonblocking reader that reported blocked on a partial line (needMoreData):
@@ -160,11 +163,12 @@ export abstract class ChannelInput extends ChannelOutput {
     }
   }
 
+  /** @internal */
   protected readLimit(): number {
     return Math.max(256 * 1024, 4 * (this.outputBuffer?.bufferSize ?? DEFAULT_BUFFER_SIZE));
   }
 
-  /** Pauses the stream while more than `factor` times the read bound is buffered and nobody waits. */
+  /** @internal Pauses the stream while more than `factor` times the read bound is buffered and nobody waits. */
   protected boundInput(factor: number): void {
     if (!this.pausedByUs && this.readWaiters === undefined && this.canRead && this.input.rawBytes + this.input.bufferedChars > factor * this.readLimit()) {
       this.pausedByUs = true;

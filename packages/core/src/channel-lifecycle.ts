@@ -36,6 +36,7 @@ export abstract class ChannelLifecycle extends StreamAttachment {
     return this.conn === Conn.Connecting && !this.closed;
   }
 
+  /** @internal */
   protected halfCloseError(): SockchanError {
     return new SockchanError('Half-close of write-side not possible, side not opened or already closed', {
       code: 'ERR_SOCKCHAN_NOT_OPEN',
@@ -43,6 +44,7 @@ export abstract class ChannelLifecycle extends StreamAttachment {
     });
   }
 
+  /** @internal */
   protected closeWrite(): Promise<void> {
     if (!this.canWrite || this.writeHalfClosed) return Promise.reject(this.halfCloseError());
     if (!this.canRead) return this.closeAll();
@@ -70,6 +72,7 @@ export abstract class ChannelLifecycle extends StreamAttachment {
     return finish();
   }
 
+  /** @internal */
   protected closeRead(): Promise<void> {
     if (!this.canRead) {
       return Promise.reject(
@@ -90,7 +93,7 @@ export abstract class ChannelLifecycle extends StreamAttachment {
     return RESOLVED;
   }
 
-  /** Output eofchar and encoder end are added once, when the write side closes. */
+  /** @internal Output eofchar and encoder end are added once, when the write side closes. */
   protected collectTail(): Buffer | undefined {
     // Never written to nor configured: no bytes, no encoder, no eofchar, so no tail.
     const output = this.outputBuffer;
@@ -102,6 +105,7 @@ export abstract class ChannelLifecycle extends StreamAttachment {
     return Buffer.concat([buffered, tail]);
   }
 
+  /** @internal */
   protected closeAll(): Promise<void> {
     const tail = this.conn === Conn.Failed ? undefined : this.collectTail();
     const blocking = this.blockingMode;

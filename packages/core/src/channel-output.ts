@@ -14,6 +14,7 @@ const FULL_BATCH_LIMIT = 64 * 1024;
 
 /** The output side of a `Channel` (see the module comment). */
 export abstract class ChannelOutput extends ChannelState {
+  /** @internal */
   protected failOutputWaiters(): void {
     const waiters = this.drainWaiters;
     // Runs on every close: build the error only when someone waits for it (it carries a stack).
@@ -23,7 +24,7 @@ export abstract class ChannelOutput extends ChannelState {
     for (const w of waiters) w.reject(err);
   }
 
-  /** Shared by puts and tryPuts: buffers `data` and sends what the buffering mode says. */
+  /** @internal Shared by puts and tryPuts: buffers `data` and sends what the buffering mode says. */
   protected write(data: string | Uint8Array, newline: boolean): void {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new SockchanError('puts: data must be a string or a Uint8Array', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
@@ -42,7 +43,7 @@ export abstract class ChannelOutput extends ChannelState {
     }
   }
 
-  /** The sending part of {@link write}: `lent` is the caller's array when `out` may be a view of it. */
+  /** @internal The sending part of {@link write}: `lent` is the caller's array when `out` may be a view of it. */
   protected writeOut(out: Buffer | undefined, lent: Uint8Array | undefined): void {
     if (out !== undefined) {
       let err = this.takeWriteError('writing');
@@ -66,7 +67,7 @@ export abstract class ChannelOutput extends ChannelState {
     }
   }
 
-  /** Reports a pending write failure once (Tcl's unreported error), with the op's prefix. */
+  /** @internal Reports a pending write failure once (Tcl's unreported error), with the op's prefix. */
   protected takeWriteError(op: 'writing' | 'flushing'): SockchanError | undefined {
     // The sticky error is looked at first: without one there is nothing to report, and the
     // stream's getters are not read on every buffered write.
@@ -82,6 +83,7 @@ export abstract class ChannelOutput extends ChannelState {
    * The error for bytes written after the stream died: the kernel's errno the first time (a reset
    * gives `connection reset by peer`, unless the reader already took the reset as EOF), then
    * `broken pipe`, as Tcl's write(2) calls report.
+   * @internal
    */
   protected reportSticky(): SockchanError {
     const sticky = this.writeErrorSticky;
@@ -98,6 +100,7 @@ export abstract class ChannelOutput extends ChannelState {
    * After a write to the stream: when Node's try-write failed at once, the stream is errored
    * (its 'error' event comes on the next tick). The failure becomes this call's `writeError`,
    * reported by the caller, and is marked so that the 'error' event does not report it again.
+   * @internal
    */
   protected noteFailedWrite(s: Duplex): void {
     const err = s.errored;
@@ -106,7 +109,7 @@ export abstract class ChannelOutput extends ChannelState {
     this.writeError = this.claimFailure(err);
   }
 
-  /** A write failure `err` of the stream, reported now: the kernel's errno once, then EPIPE. */
+  /** @internal A write failure `err` of the stream, reported now: the kernel's errno once, then EPIPE. */
   protected claimFailure(err: unknown): SockchanError {
     const code = errnoCodeOf(err);
     if (code === undefined) return this.reportSticky();
@@ -117,6 +120,7 @@ export abstract class ChannelOutput extends ChannelState {
   /**
    * Hands bytes to the stream (or queues them while connecting). A string is `latin1` text (one
    * byte per character, from `OutputBuffer.takeLatin1Text`), given only to a `net.Socket`.
+   * @internal
    */
   protected send(buf: Buffer | string, borrowed = false): void {
     const s = this.stream;
@@ -143,6 +147,7 @@ export abstract class ChannelOutput extends ChannelState {
   /**
    * Sends the whole buffers waiting, as a string where {@link stringWrites} allows. `lent`: the
    * caller's array of the write in progress (a whole buffer may be a view of it).
+   * @internal
    */
   protected sendFull(lent?: Uint8Array): void {
     const text = this.stringWrites ? this.output.takeFullLatin1Text() : undefined;
@@ -164,7 +169,7 @@ export abstract class ChannelOutput extends ChannelState {
     this.sendFull();
   }
 
-  /** Sends `out` (if any) and resolves once everything written so far reached the kernel. */
+  /** @internal Sends `out` (if any) and resolves once everything written so far reached the kernel. */
   protected sendAndWait(out: Buffer | string | undefined, op: 'flushing' | 'writing'): Promise<void> {
     const s = this.stream;
     if (s === undefined) return RESOLVED;
@@ -209,6 +214,7 @@ export abstract class ChannelOutput extends ChannelState {
     });
   }
 
+  /** @internal */
   protected waitDrain(op: 'writing' | 'flushing'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       (this.drainWaiters ??= []).push({
@@ -221,6 +227,7 @@ export abstract class ChannelOutput extends ChannelState {
     });
   }
 
+  /** @internal */
   protected waitConnect(): Promise<void> {
     if (this.conn !== Conn.Connecting) return RESOLVED;
     return new Promise<void>((resolve, reject) => {

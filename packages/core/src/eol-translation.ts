@@ -3,6 +3,7 @@
  * of decoded text (auto, lf, cr, crlf; streaming, a CR at a chunk end carried over), the positions
  * of LFs that are data rather than line ends (cr and crlf modes), and the line-end search that
  * skips them. `InputBuffer` (input.ts) extends it: one object, the same fields as before the split.
+ * Its members are `@internal`: not part of `InputBuffer`'s published type or docs.
  */
 import type { InputTranslation } from './options.js';
 import type { StreamDecoder } from './input.js';
@@ -23,11 +24,11 @@ export interface Anchor {
 
 /** Translation state and line-end scanning of an `InputBuffer` (see the module comment). */
 export abstract class EolTranslation {
-  /** Absolute positions of LF characters that are data, not line ends (cr and crlf modes). */
+  /** @internal Absolute positions of LF characters that are data, not line ends (cr and crlf modes). */
   protected dataLf: number[] = [];
-  /** auto: the last character translated was a CR, so a following LF is dropped. */
+  /** @internal auto: the last character translated was a CR, so a following LF is dropped. */
   protected sawCR = false;
-  /** crlf: a CR at the end of the decoded data, held until the next character shows what it is. */
+  /** @internal crlf: a CR at the end of the decoded data, held until the next character shows what it is. */
   protected heldCR = false;
 
   /** The input end-of-line translation (`binary` is `lf` here: the channel maps it). */
@@ -40,6 +41,7 @@ export abstract class EolTranslation {
   /**
    * Tcl's input end-of-line translation of decoded characters (streaming: the state carries over).
    * `at` is the absolute output position of the result, for recording data LFs.
+   * @internal
    */
   protected translate(s: string, final: boolean, at: number): string {
     switch (this.translation) {
@@ -94,6 +96,7 @@ export abstract class EolTranslation {
   /**
    * Index in `str` (whose first character is at absolute output position `base`) of the next line
    * end at or after `from` (skipping data LFs), or -1.
+   * @internal
    */
   protected findLineEnd(str: string, from: number, base: number): number {
     let i = str.indexOf('\n', from);
@@ -112,7 +115,7 @@ export abstract class EolTranslation {
     return -1;
   }
 
-  /** Index in `dataLf` of the first mark at or after absolute position `abs` (binary search). */
+  /** @internal Index in `dataLf` of the first mark at or after absolute position `abs` (binary search). */
   protected firstMarkAtOrAfter(abs: number): number {
     const marks = this.dataLf;
     let lo = 0;
@@ -125,7 +128,7 @@ export abstract class EolTranslation {
     return lo;
   }
 
-  /** Translation used while re-counting in `rewind` (records no data LFs). */
+  /** @internal Translation used while re-counting in `rewind` (records no data LFs). */
   protected translateCount(s: string): string {
     const marks = this.dataLf.length;
     const out = this.translate(s, false, 0);

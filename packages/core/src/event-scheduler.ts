@@ -10,6 +10,7 @@ import { ChannelInput } from './channel-input.js';
 
 /** The event scheduler of a {@link Channel} (see the module comment). */
 export abstract class EventScheduler extends ChannelInput {
+  /** @internal */
   protected readableNow(): boolean {
     if (!this.canRead || this.conn === Conn.Connecting) return false;
     if (this.conn === Conn.Failed) return false;
@@ -21,6 +22,7 @@ export abstract class EventScheduler extends ChannelInput {
     return input.hasBufferedInput && !this.needMoreData;
   }
 
+  /** @internal */
   protected writableNow(): boolean {
     if (!this.canWrite) return false;
     if (this.connectOutcomePending) return true;
@@ -29,6 +31,7 @@ export abstract class EventScheduler extends ChannelInput {
     return s !== undefined && !s.writableNeedDrain && !s.destroyed;
   }
 
+  /** @internal */
   protected scheduleEvents(): void {
     if (this.eventScheduled || this.closed) return;
     const r = this.readableHandler !== null && !this.readableRunning && this.readableNow();
@@ -37,13 +40,13 @@ export abstract class EventScheduler extends ChannelInput {
     this.deferEvents();
   }
 
-  /** Runs the handlers on the next turn (runEvents looks at their conditions then). */
+  /** @internal Runs the handlers on the next turn (runEvents looks at their conditions then). */
   protected deferEvents(): void {
     this.eventScheduled = true;
     setImmediate(runEvents, this);
   }
 
-  /** Runs the readable handler now (new input from a socket read); level-triggered re-runs stay deferred. */
+  /** @internal Runs the readable handler now (new input from a socket read); level-triggered re-runs stay deferred. */
   protected runReadable(): void {
     this.runReadableHandler();
     // The rest of this turn's reads wait for the deferred run, which sees them all at once: one
@@ -51,7 +54,7 @@ export abstract class EventScheduler extends ChannelInput {
     if (!this.eventScheduled && !this.closed) this.deferEvents();
   }
 
-  /** Runs the readable handler if its condition holds and it is not still running. */
+  /** @internal Runs the readable handler if its condition holds and it is not still running. */
   protected runReadableHandler(): void {
     const rh = this.readableHandler;
     if (rh !== null && !this.readableRunning && this.readableNow()) {
@@ -74,6 +77,7 @@ export abstract class EventScheduler extends ChannelInput {
     this.scheduleEvents();
   }
 
+  /** @internal */
   protected invoke(handler: ChannelEventHandler, readable: boolean): void {
     let result: unknown;
     try {
@@ -96,6 +100,7 @@ export abstract class EventScheduler extends ChannelInput {
     }
   }
 
+  /** @internal */
   protected handlerSettled(readable: boolean): void {
     if (readable) {
       this.readableRunning = false;
@@ -107,6 +112,7 @@ export abstract class EventScheduler extends ChannelInput {
   /**
    * A handler threw: reported on stderr like Tcl's default background error handler, and the
    * handler is removed (Tcl keeps it, which loops forever when the error repeats).
+   * @internal
    */
   protected handlerFailed(err: unknown, readable: boolean): void {
     if (readable) this.readableHandler = null;

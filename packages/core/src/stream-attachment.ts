@@ -137,6 +137,7 @@ export abstract class StreamAttachment extends EventScheduler {
     this.scheduleEvents();
   }
 
+  /** @internal */
   protected isWriteSideError(code: string): boolean {
     return code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
   }
@@ -162,6 +163,7 @@ export abstract class StreamAttachment extends EventScheduler {
    * The work of `Channel.replaceStream` (its TSDoc gives the order and the failure cases):
    * flush to the old stream, unhook it, take its unread bytes, start the input afresh, attach
    * the stream `wrap` returns (or the old one again when `wrap` throws).
+   * @internal
    */
   protected swapStream(wrap: (current: Duplex, unread: Buffer) => Duplex): void {
     if (this.closed) throw this.unknownChannel();
