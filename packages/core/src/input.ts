@@ -1,5 +1,8 @@
 import { clearArray } from './array.js';
 import type { InputTranslation } from './options.js';
+import { EolTranslation } from './eol-translation.js';
+import type { Anchor } from './eol-translation.js';
+import { tclUtf8HeldBytes } from './tcl-utf8-hold.js';
 
 /**
  * The input side of a channel, with no I/O: raw bytes go in (`push`, `pushEnd`), Tcl's
@@ -27,19 +30,7 @@ export interface StreamDecoder {
 }
 
 const LF = 10;
-const CR = 13;
 const EMPTY = Buffer.alloc(0);
-
-/** Translator state saved where a decoded segment starts, for `rewind`. */
-interface Anchor {
-  decoder: StreamDecoder;
-  sawCR: boolean;
-  heldCR: boolean;
-  /** Absolute output position (in translated characters) where the segment starts. */
-  outPos: number;
-  /** Decoded text carried in front of the segment's bytes. */
-  carry: string;
-}
 
 /** Result of a line request: the line, `null` at end of input, `undefined` when more input is needed. */
 export type LineResult = string | null | undefined;
@@ -48,7 +39,7 @@ export type LineResult = string | null | undefined;
  * Input buffering, decoding and end-of-line translation (see the module comment).
  * All methods are synchronous; "need more data" is reported as `undefined`.
  */
-export class InputBuffer {
+export class InputBuffer extends EolTranslation {
   /** Raw chunks not yet decoded, from `rawHead` on. */
   private raw: Buffer[] = [];
   private rawHead = 0;
@@ -90,15 +81,8 @@ export class InputBuffer {
   private eofDropped = 0;
   /** Where the next line search may start (absolute): earlier text has no line end. */
   private searchFrom = 0;
-  /** Absolute positions of LF characters that are data, not line ends (cr and crlf modes). */
-  private dataLf: number[] = [];
   /** Decoded characters to put in front of the next decoded chunk (after a rewind). */
   private carry = '';
-
-  /** auto: the last character translated was a CR, so a following LF is dropped. */
-  private sawCR = false;
-  /** crlf: a CR at the end of the decoded data, held until the next character shows what it is. */
-  private heldCR = false;
 
   /** Raw chunks decoded since the anchor (kept until their text is consumed). */
   private segRaw: Buffer[] = [];
@@ -111,13 +95,12 @@ export class InputBuffer {
    * bytes or the end, as in Tcl. Set by the channel when its encoding is utf-8.
    */
   tclUtf8Hold = false;
-  translation: InputTranslation;
   /** Input eofchar, `''` for none. */
   eofChar: string;
 
   constructor(decoder: StreamDecoder, translation: InputTranslation = 'auto', eofChar = '') {
+    super(translation);
     this.decoder = decoder;
-    this.translation = translation;
     this.eofChar = eofChar;
   }
 
@@ -285,94 +268,6 @@ export class InputBuffer {
     this.pieces = [];
     this.piecesLen = 0;
     this.piecesSearched = 0;
-  }
-
-  /**
-   * Tcl's input end-of-line translation of decoded characters (streaming: the state carries over).
-   * `at` is the absolute output position of the result, for recording data LFs.
-   */
-  private translate(s: string, final: boolean, at: number): string {
-    switch (this.translation) {
-      case 'lf':
-        return s;
-      case 'auto': {
-        if (s.length === 0) return s;
-        if (this.sawCR) {
-          this.sawCR = false;
-          if (s.charCodeAt(0) === LF) {
-            s = s.slice(1);
-            if (s.length === 0) return s;
-          }
-        }
-        if (s.indexOf('\r') < 0) return s;
-        this.sawCR = s.charCodeAt(s.length - 1) === CR;
-        return s.replace(/\r\n?/g, '\n');
-      }
-      case 'cr': {
-        if (s.indexOf('\n') >= 0) {
-          for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) this.dataLf.push(at + i);
-        }
-        return s.indexOf('\r') < 0 ? s : s.replace(/\r/g, '\n');
-      }
-      case 'crlf': {
-        if (this.heldCR) {
-          s = '\r' + s;
-          this.heldCR = false;
-        }
-        if (!final && s.length > 0 && s.charCodeAt(s.length - 1) === CR) {
-          s = s.slice(0, -1);
-          this.heldCR = true;
-        }
-        let i = s.indexOf('\n');
-        if (i < 0) return s;
-        let out = '';
-        let from = 0;
-        for (; i >= 0; i = s.indexOf('\n', i + 1)) {
-          if (i > 0 && s.charCodeAt(i - 1) === CR) {
-            out += s.slice(from, i - 1);
-            from = i; // keeps the LF, drops the CR
-          } else {
-            // A lone LF is data; its position in the output is known once the prefix is built.
-            this.dataLf.push(at + out.length + (i - from));
-          }
-        }
-        return out + s.slice(from);
-      }
-    }
-  }
-
-  /**
-   * Index in `str` (whose first character is at absolute output position `base`) of the next line
-   * end at or after `from` (skipping data LFs), or -1.
-   */
-  private findLineEnd(str: string, from: number, base: number): number {
-    let i = str.indexOf('\n', from);
-    const marks = this.dataLf;
-    if (marks.length === 0 || i < 0) return i;
-    let k = this.firstMarkAtOrAfter(base + i);
-    while (i >= 0) {
-      const abs = base + i;
-      while (k < marks.length && (marks[k] as number) < abs) k++;
-      if (k < marks.length && marks[k] === abs) {
-        i = str.indexOf('\n', i + 1);
-        continue;
-      }
-      return i;
-    }
-    return -1;
-  }
-
-  /** Index in `dataLf` of the first mark at or after absolute position `abs` (binary search). */
-  private firstMarkAtOrAfter(abs: number): number {
-    const marks = this.dataLf;
-    let lo = 0;
-    let hi = marks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((marks[mid] as number) < abs) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /** Consumes text up to index `end` (exclusive) in `text` (no pieces pending: `join` first). */
@@ -633,14 +528,6 @@ export class InputBuffer {
     if (this.decoderEnded && rest.length > 0) this.decoderEnded = false;
   }
 
-  /** Translation used while re-counting in `rewind` (records no data LFs). */
-  private translateCount(s: string): string {
-    const marks = this.dataLf.length;
-    const out = this.translate(s, false, 0);
-    this.dataLf.length = marks;
-    return out;
-  }
-
   /** Changes the decoder (encoding), giving decoded characters back first. */
   setDecoder(decoder: StreamDecoder): void {
     this.rewind(true);
@@ -701,46 +588,4 @@ export class InputBuffer {
     this.segRaw = [];
     this.dataLf = [];
   }
-}
-
-/**
- * How many bytes at the end of `b` Tcl 8.6.13's UTF-8 decoder leaves for the next read when more
- * data may follow. Tcl stops at a character that starts within the last two bytes of the data and
- * looks incomplete by its lead byte (`Tcl_UtfCharComplete`, where a stray continuation byte counts
- * as needing three bytes), or at a sequence that runs past the end. So `61 E2 82 0A` decodes `a`
- * and the Latin-1 `â`, and keeps `82 0A` until more bytes or the end arrive (vector
- * `utf8-trunc-eol`); a valid sequence is never held once complete.
- */
-export function tclUtf8HeldBytes(b: Buffer, startsAtCharacter = false): number {
-  const len = b.length;
-  if (len === 0) return 0;
-  // Start from a byte that is certainly a character start: ASCII or a lead byte, at or before
-  // len-3 (or the first byte, when the caller knows it starts a character).
-  let q = 0;
-  if (!startsAtCharacter || len > 8) {
-    q = Math.min(len - 1, Math.max(0, len - 3));
-    const floor = Math.max(0, len - 8);
-    while (q > floor && (b[q] as number) >= 0x80 && (b[q] as number) < 0xc0) q--;
-    const first = b[q] as number;
-    if (first >= 0x80 && first < 0xc0 && !(startsAtCharacter && q === 0)) return 0;
-  }
-  let p = q;
-  while (p < len) {
-    const c = b[p] as number;
-    const need = c < 0x80 ? 1 : c < 0xc0 ? 3 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 1;
-    if (p >= len - 2 && need > len - p) return len - p;
-    if (need === 1 || c < 0xc0) {
-      p += 1;
-      continue;
-    }
-    // A lead byte: a well-formed sequence is consumed whole, anything else one byte at a time.
-    let ok = !(c === 0xc0 || c === 0xc1) || (c === 0xc0 && b[p + 1] === 0x80);
-    for (let k = 1; ok && k < need; k++) {
-      if (p + k >= len) return len - p; // runs past the end: wait for the rest
-      const d = b[p + k] as number;
-      ok = d >= 0x80 && d < 0xc0;
-    }
-    p += ok ? need : 1;
-  }
-  return 0;
 }

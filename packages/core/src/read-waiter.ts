@@ -1,6 +1,12 @@
 /** The input side's waiting operations: what a read waits for, and how its promise is made without a closure. */
 import { SockchanError, valueText } from '@sockchan/base';
-import type { ReadKind } from './channel.js';
+
+/** What an input operation reads. */
+export const enum ReadKind {
+  Line = 0,
+  Chars = 1,
+  Bytes = 2,
+}
 
 export type ReadResult = string | Uint8Array | null;
 

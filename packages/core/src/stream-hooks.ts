@@ -6,12 +6,12 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError } from '@sockchan/base';
-import type { Channel } from './channel.js';
+import type { StreamAttachment } from './stream-attachment.js';
 
 export const kChannel = Symbol('sockchan.channel');
-/** Chunks a socket made with {@link Channel.onread} read before a channel took it. */
+/** Chunks a socket made with `Channel.onread` read before a channel took it. */
 export const kEarlyInput = Symbol('sockchan.earlyInput');
-export type StreamWithChannel = Duplex & { [kChannel]?: Channel | undefined; [kEarlyInput]?: EarlyInput | undefined };
+export type StreamWithChannel = Duplex & { [kChannel]?: StreamAttachment | undefined; [kEarlyInput]?: EarlyInput | undefined };
 
 /** Input held for a channel that does not exist yet (see onSocketRead). */
 export interface EarlyInput {
@@ -20,16 +20,16 @@ export interface EarlyInput {
 }
 
 /**
- * What a socket made with {@link Channel.onread} reads before a channel takes it may hold: past
+ * What a socket made with `Channel.onread` reads before a channel takes it may hold: past
  * this the socket stops reading (the peer sees TCP backpressure) until a channel takes it.
  */
 export const EARLY_INPUT_LIMIT = 256 * 1024;
 
-/** The size of the one read buffer shared by every socket made with {@link Channel.onread}. */
+/** The size of the one read buffer shared by every socket made with `Channel.onread`. */
 export const ONREAD_BUFFER_SIZE = 64 * 1024;
 
 /**
- * The `onread` callback of {@link Channel.onread}. Node calls it on the socket (`this`), with the
+ * The `onread` callback of `Channel.onread`. Node calls it on the socket (`this`), with the
  * shared buffer, which the next read of any socket overwrites: the bytes are copied out at once.
  */
 export function onSocketRead(this: unknown, nread: number, buf: Uint8Array): boolean {
