@@ -3,14 +3,25 @@
 // counted as in net-bulk; handshakes: connect, wait for secureConnect, end.
 import tls from 'node:tls';
 import { fail, intParam, listenAndAnnounce, parseRowArgs, printResult, secondsSince, serveControl, strParam } from './common.js';
-import { tlsFiles, tlsKind } from './tls-common.js';
+import { checkFullHandshake, tlsFiles, tlsKind } from './tls-common.js';
 
 const args = parseRowArgs();
 const files = tlsFiles();
 
+/**
+ * The client's secure context, made once as a real client does (a `ca` given to each
+ * tls.connect would make Node parse the CA and build a new context per connection).
+ */
+let clientContext: tls.SecureContext | undefined;
+
 function connect(): Promise<tls.TLSSocket> {
+  clientContext ??= tls.createSecureContext({ ca: files.certPem });
+  const secureContext = clientContext;
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port'), servername: 'localhost', ca: files.certPem }, () => resolve(s));
+    const s = tls.connect({ host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port'), servername: 'localhost', secureContext }, () => {
+      checkFullHandshake(s);
+      resolve(s);
+    });
     s.setNoDelay(true);
     s.once('error', reject);
   });
