@@ -7,6 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
 import { writeCopy, writeLatin1 } from './socket-writes.js';
+import type { WriteDone } from './socket-writes.js';
 import { Conn, EMPTY, RESOLVED, ChannelState } from './channel-state.js';
 
 /** Whole buffers that filled are sent together at the end of the turn, or at once beyond this size. */
@@ -182,8 +183,12 @@ export abstract class ChannelOutput extends ChannelState {
       return Promise.reject(this.ioError(op, e));
     }
     if (out !== undefined) {
-      if (typeof out === 'string') writeLatin1(s, out);
-      else s.write(out);
+      // The write's own callback tells when these bytes (and so all before them) are written:
+      // no empty write of our own after them, which costs a TLS stream a pass through its engine.
+      let waiter: WriteDone | undefined;
+      const done: WriteDone = (err) => waiter?.(err);
+      if (typeof out === 'string') writeLatin1(s, out, done);
+      else s.write(out, done);
       if (s.writableLength === 0) {
         // Written through to the kernel at once (the usual case on a socket): nothing to wait
         // for. Or Node's try-write failed at once: the stream is errored (not yet destroyed,
@@ -194,24 +199,30 @@ export abstract class ChannelOutput extends ChannelState {
         this.writeError = undefined;
         return Promise.reject(this.ioError(op, failed));
       }
+      return new Promise<void>((resolve, reject) => {
+        waiter = (err) => this.settleWrite(s, err, op, resolve, reject);
+      });
     }
     return new Promise<void>((resolve, reject) => {
-      s.write(EMPTY, (err) => {
-        if (err === undefined || err === null) {
-          resolve();
-          return;
-        }
-        // The queued bytes failed: this call reports the stream's error, and only this call.
-        const streamErr = s.errored ?? err;
-        let e: SockchanError;
-        if (streamErr !== this.reportedStreamError) {
-          this.reportedStreamError = streamErr;
-          e = this.claimFailure(streamErr);
-        } else e = this.reportSticky();
-        this.writeError = undefined;
-        reject(this.ioError(op, e));
-      });
+      s.write(EMPTY, (err?: Error | null) => this.settleWrite(s, err, op, resolve, reject));
     });
+  }
+
+  /** Settles a blocking write or flush from the callback of its last write. */
+  private settleWrite(s: Duplex, err: Error | null | undefined, op: 'flushing' | 'writing', resolve: () => void, reject: (e: unknown) => void): void {
+    if (err === undefined || err === null) {
+      resolve();
+      return;
+    }
+    // The queued bytes failed: this call reports the stream's error, and only this call.
+    const streamErr = s.errored ?? err;
+    let e: SockchanError;
+    if (streamErr !== this.reportedStreamError) {
+      this.reportedStreamError = streamErr;
+      e = this.claimFailure(streamErr);
+    } else e = this.reportSticky();
+    this.writeError = undefined;
+    reject(this.ioError(op, e));
   }
 
   /** @internal */

@@ -31,16 +31,20 @@ function givePooled(entry: PooledBuffer): void {
   if (free.length < POOL_KEEP) free.push(entry);
 }
 
+/** The callback of a stream write: `null` or `undefined` when the bytes were written. */
+export type WriteDone = (err?: Error | null) => void;
+
 /** Writes the first `n` bytes of a pooled buffer; it returns to the pool when nothing holds it. */
-function writePooled(s: Duplex, entry: PooledBuffer, n: number): void {
+function writePooled(s: Duplex, entry: PooledBuffer, n: number, done?: WriteDone): void {
   const write = ++entry.writes;
   // The callback comes on a later tick even when the kernel took everything: a loop of writes
   // that never yields would take a new buffer for each one, so that case is seen at once below.
-  s.write(entry.buf.subarray(0, n), () => {
+  s.write(entry.buf.subarray(0, n), (err?: Error | null) => {
     if (entry.writes === write) {
       entry.writes += 1;
       givePooled(entry);
     }
+    done?.(err);
   });
   if (s.writableLength === 0) {
     entry.writes += 1;
@@ -48,16 +52,19 @@ function writePooled(s: Duplex, entry: PooledBuffer, n: number): void {
   }
 }
 
-/** Writes `latin1` text (one byte per character) to a `net.Socket`. */
-export function writeLatin1(s: Duplex, text: string): void {
+/**
+ * Writes `latin1` text (one byte per character) to a `net.Socket`; `done` is the write's
+ * callback (a blocking flush waits on it instead of queueing an empty write of its own).
+ */
+export function writeLatin1(s: Duplex, text: string, done?: WriteDone): void {
   const n = text.length;
   if (n <= STACK_WRITE_LIMIT || n > POOLED_SIZE) {
-    s.write(text, 'latin1');
+    s.write(text, 'latin1', done);
     return;
   }
   const entry = takePooled();
   entry.buf.write(text, 0, n, 'latin1');
-  writePooled(s, entry, n);
+  writePooled(s, entry, n, done);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CIPHERS, createSecureContext } from 'node:tls';
 import type { SecureContext, SecureContextOptions, SecureVersion } from 'node:tls';
@@ -265,6 +266,32 @@ function makeContext(options: SecureContextOptions, files: { cert?: string | und
   }
 }
 
+/** How many distinct trust-only contexts {@link trustContext} keeps (the oldest goes first). */
+const TRUST_CONTEXTS_KEPT = 16;
+const trustContexts = new Map<string, SecureContext>();
+
+/**
+ * A secure context with no certificate of its own (a client's: trusted CAs, protocol bounds,
+ * ciphers), shared by every check whose settings have the same content. Making one parses each
+ * CA, which costs about as much CPU as a handshake, so a client that connects again and again
+ * (`tls.socket` per connection) would otherwise pay it every time. Safe to share: the key is a
+ * hash of the content (CA bytes as read now, not the options object or the file name, so a
+ * changed options object or CA file gets a new context), Node never changes a context once made,
+ * and a client resumes a session only when given one explicitly, so sharing makes no handshake
+ * shorter. Contexts with a certificate and key are never kept (no private key outlives its check).
+ */
+function trustContext(options: SecureContextOptions, cas: readonly (Buffer | string)[]): SecureContext {
+  const hash = createHash('sha256').update(JSON.stringify([options.minVersion, options.maxVersion, options.ciphers ?? null, cas.length]));
+  for (const ca of cas) hash.update(typeof ca === 'string' ? `s${ca.length}:${ca}` : Buffer.concat([Buffer.from(`b${ca.length}:`), ca]));
+  const key = hash.digest('base64');
+  const known = trustContexts.get(key);
+  if (known !== undefined) return known;
+  const made = makeContext(options, {});
+  if (trustContexts.size >= TRUST_CONTEXTS_KEPT) trustContexts.delete(trustContexts.keys().next().value as string);
+  trustContexts.set(key, made);
+  return made;
+}
+
 /**
  * Checks TLS options for `role` and makes the secure contexts (files read now). Throws a
  * `SockchanError` with a clear text for a bad name, value, file, certificate or key.
@@ -316,7 +343,7 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
   if (cas.length > 0) base.ca = cas;
   if (cipher !== undefined || ciphersuites !== undefined) base.ciphers = cipherString(cipher, ciphersuites);
   const files = { cert: optionalString(o, 'certfile'), key: optionalString(o, 'keyfile') ?? optionalString(o, 'certfile') };
-  const context = makeContext({ ...base, ...(own ?? {}) }, files);
+  const context = own === undefined ? trustContext(base, cas) : makeContext({ ...base, ...own }, files);
   let sni: Map<string, SecureContext> | undefined;
   if (sniValue !== undefined) {
     sni = new Map();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,22 @@ describe('checkTlsOptions', () => {
     expect([s.require, s.request]).toEqual([false, false]);
     expect(checkTlsOptions({ certfile: certs.server.cert, keyfile: certs.server.key, request: true }, 'server').request).toBe(true);
     expect(checkTlsOptions({ require: false }, 'client').require).toBe(false);
+  });
+
+  it('shares a client context between checks of the same trust settings, never across different ones', () => {
+    const caPem = readFileSync(certs.ca.cert);
+    const options = { ca: caPem };
+    const first = checkTlsOptions(options, 'client').context;
+    // The same content, in the same or another buffer, gives the context already made.
+    expect(checkTlsOptions(options, 'client').context).toBe(first);
+    expect(checkTlsOptions({ ca: Buffer.from(caPem) }, 'client').context).toBe(first);
+    // Other CAs, other bounds, or no CA (the system store) get their own.
+    expect(checkTlsOptions({ ca: readFileSync(certs.server.cert) }, 'client').context).not.toBe(first);
+    expect(checkTlsOptions({ ca: caPem, tls1_2: false }, 'client').context).not.toBe(first);
+    expect(checkTlsOptions({}, 'client').context).not.toBe(first);
+    // A context with its own certificate and key is never shared.
+    const own = { certfile: certs.server.cert, keyfile: certs.server.key };
+    expect(checkTlsOptions(own, 'server').context).not.toBe(checkTlsOptions(own, 'server').context);
   });
 
   it('reads files with Tcl-worded errors and rejects bad values clearly', () => {

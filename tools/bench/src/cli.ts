@@ -12,19 +12,21 @@ import { formatNumber, formatTable, jsonLine, summarize, type SampleSet } from '
 import type { CustomRow, CustomWorkload, ResultRow } from './types.js';
 import { workloads, type MetricDecl, type Outcome, type WorkloadDef } from './workloads.js';
 
+/** The baseline of a workload that names none (TCP and Unix-domain ones). */
 const BASELINE = 'node:net';
 
 const USAGE = `usage: pnpm bench [workload...] [options]
 
 Runs each row in its own child processes (a server and a client), rows interleaved in every
-repetition, and prints per workload a table (median, min-max, ratio vs ${BASELINE}) and then one
+repetition, and prints per workload a table (median, min-max, ratio vs the workload's baseline:
+${BASELINE} for TCP and Unix-domain sockets, node:tls for TLS) and then one
 JSON line per row. Without a workload it runs all built-in ones: ${workloads.map((w) => w.name).join(', ')}.
 
 options:
   --reps N          repetitions per row (default 5; --quick: 1)
   --quick           small counts: a smoke test that takes seconds
   --json            print only the JSON lines (progress still goes to stderr)
-  --impl a,b        only these implementations (${BASELINE} is always kept as the baseline)
+  --impl a,b        only these implementations (the workload's baseline is always kept)
   --timeout S       seconds one run of one row may take before its children are killed
                     (default 120; --quick: 30)
   --param K=V       set a built-in workload's size parameter (repeatable), e.g.
@@ -175,10 +177,10 @@ class SampleBook {
   }
 
   /** A whole run failed: every declared metric of the row gets the error (optional ones only if seen). */
-  failAll(impl: string, decls: readonly MetricDecl[], error: string): void {
+  failAll(impl: string, decls: readonly MetricDecl[], error: string, baseline: string): void {
     for (const decl of decls) {
       if (decl.optional === true && !this.#sets.has(`${impl}\0${decl.metric}`)) continue;
-      this.add(impl, { ...decl, error });
+      this.add(impl, { ...decl, error }, baseline);
     }
   }
 
@@ -198,7 +200,8 @@ function describe(outcomes: readonly Outcome[]): string {
 }
 
 async function runBuiltin(def: WorkloadDef, options: Options): Promise<ResultRow[]> {
-  const selected = rows.filter((r) => r.workload === def.name && (options.impls === null || r.impl === BASELINE || options.impls.includes(r.impl)));
+  const baseline = def.baseline ?? BASELINE;
+  const selected = rows.filter((r) => r.workload === def.name && (options.impls === null || r.impl === baseline || options.impls.includes(r.impl)));
   const params = { ...def.params(options.quick) };
   // Only this workload's own parameters (select() checked that each one belongs to some workload).
   for (const [key, value] of Object.entries(options.params)) if (key in params) params[key] = value;
@@ -210,10 +213,10 @@ async function runBuiltin(def: WorkloadDef, options: Options): Promise<ResultRow
       let outcomes: Outcome[];
       try {
         outcomes = await def.run(row, params, options.timeout);
-        for (const o of outcomes) book.add(row.impl, o);
+        for (const o of outcomes) book.add(row.impl, o, baseline);
       } catch (error) {
         const message = (error as Error).message;
-        book.failAll(row.impl, decls, message);
+        book.failAll(row.impl, decls, message, baseline);
         outcomes = decls.filter((d) => d.optional !== true).map((d) => ({ ...d, error: message }));
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -266,7 +269,7 @@ function header(machine: MachineInfo, options: Options): string[] {
     `sockchan bench: node ${machine.node}, tclsh ${machine.tclsh ?? 'not found'}, ${machine.cpus} x ${machine.cpuModel}`,
     `  ${machine.platform}, ${machine.memoryGiB} GiB, load average ${machine.loadAverage.toFixed(2)} at start` +
       ` (other processes on the machine add noise)`,
-    `  reps ${options.reps}${options.quick ? ', quick sizes' : ''}, per-run timeout ${options.timeout} s; ratio = row / ${BASELINE}` +
+    `  reps ${options.reps}${options.quick ? ', quick sizes' : ''}, per-run timeout ${options.timeout} s; ratio = row / the workload's baseline (${BASELINE}; node:tls for tls-*)` +
       ' (throughput: higher is better; memory: the difference is shown, lower is better)',
     '',
   ];
@@ -293,7 +296,7 @@ async function main(): Promise<void> {
   for (const item of selected) {
     const rowsOut = item.kind === 'builtin' ? await runBuiltin(item.def, options) : await runCustom(item.def, options);
     results.push(...rowsOut);
-    print([...formatTable(item.def.name, item.def.description, rowsOut, BASELINE), '']);
+    print([...formatTable(item.def.name, item.def.description, rowsOut), '']);
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
   print([`${results.length} rows in ${seconds.toFixed(0)} s; JSON lines:`]);

@@ -31,6 +31,7 @@ export function summarize(sets: readonly SampleSet[]): ResultRow[] {
       metric: set.metric,
       unit: set.unit,
       better: set.better,
+      baseline: set.baseline,
       median: own,
       min: set.samples.length > 0 ? Math.min(...set.samples) : null,
       max: set.samples.length > 0 ? Math.max(...set.samples) : null,
@@ -50,8 +51,8 @@ export function formatNumber(value: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function comparison(row: ResultRow, baseline: string): string {
-  if (row.impl === baseline) return 'baseline';
+function comparison(row: ResultRow): string {
+  if (row.impl === row.baseline) return 'baseline';
   if (row.ratio === null || row.diff === null) return '-';
   const ratio = `${row.ratio.toFixed(2)}x`;
   if (row.better === 'lower') return `${row.diff >= 0 ? '+' : ''}${formatNumber(row.diff)} ${row.unit} (${ratio})`;
@@ -64,22 +65,28 @@ const PAIRING_NOTE: Record<Pairing | 'custom', string> = {
   custom: 'rows as the workload module reports them',
 };
 
-/** The table of one workload, as lines of text. */
-export function formatTable(workload: string, description: string, rows: readonly ResultRow[], baseline = 'node:net'): string[] {
+/**
+ * The table of one workload, as lines of text. The ratio column is headed by the rows'
+ * baseline (`vs node:tls`); rows of a custom workload with several baselines get `vs baseline`
+ * and a note naming each row's.
+ */
+export function formatTable(workload: string, description: string, rows: readonly ResultRow[]): string[] {
   const pairing = rows[0]?.pairing ?? 'custom';
-  const header = ['impl', 'metric', 'median', 'min-max', `vs ${baseline}`, 'reps'];
+  const baselines = [...new Set(rows.map((r) => r.baseline))];
+  const header = ['impl', 'metric', 'median', 'min-max', baselines.length === 1 ? `vs ${baselines[0]!}` : 'vs baseline', 'reps'];
   const body = rows.map((r) => [
     r.impl,
     r.metric,
     r.median === null ? 'FAILED' : `${formatNumber(r.median)} ${r.unit}`,
     r.min === null || r.max === null ? '-' : `${formatNumber(r.min)}-${formatNumber(r.max)}`,
-    comparison(r, baseline),
+    comparison(r),
     r.failed > 0 ? `${r.reps} (+${r.failed} failed)` : String(r.reps),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [`== ${workload}: ${description}`, `   pairing: ${PAIRING_NOTE[pairing]}`, line(header), line(widths.map((w) => '-'.repeat(w)))];
   out.push(...body.map(line));
+  if (baselines.length > 1) for (const r of rows) if (r.impl !== r.baseline) out.push(`   ${r.impl} ${r.metric}: vs ${r.baseline}`);
   for (const r of rows) if (r.error !== undefined) out.push(`   ${r.impl} ${r.metric}: ${r.error}`);
   return out;
 }

@@ -126,7 +126,9 @@ export interface ResultRow {
   readonly reps: number;
   /** Number of failed repetitions. */
   readonly failed: number;
-  /** median / baseline median (baseline is `node:net` unless the row says otherwise), or null. */
+  /** The implementation {@link ratio} and {@link diff} compare against (e.g. `node:net`, `node:tls`). */
+  readonly baseline: string;
+  /** median / baseline median, or null. */
   readonly ratio: number | null;
   /** median − baseline median (shown for memory metrics), or null. */
   readonly diff: number | null;

@@ -24,6 +24,11 @@ export interface WorkloadDef {
   readonly name: BuiltinWorkload;
   readonly description: string;
   readonly pairing: Pairing;
+  /**
+   * The implementation the ratio column compares against: `node:net` unless set (the TLS
+   * workloads set `node:tls`). It always runs, whatever `--impl` selects.
+   */
+  readonly baseline?: string;
   /** The common client of `server-under-test` workloads. */
   readonly loadGenerator?: ChildSpec;
   readonly params: (quick: boolean) => Params;
@@ -325,10 +330,11 @@ function idleSingle(row: RowSpec, p: Params, timeout: number, loadGenerator: Chi
   });
 }
 
-/** A TLS workload: the bench certificate is made (once) before its first row starts. */
+/** A TLS workload: compared with raw node:tls; the bench certificate is made (once) before its first row starts. */
 function withCertificate(def: WorkloadDef): WorkloadDef {
   return {
     ...def,
+    baseline: 'node:tls',
     run: (row, p, timeout) => {
       ensureBenchCertificate();
       return def.run(row, p, timeout);

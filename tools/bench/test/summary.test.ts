@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { median } from '../src/stats.js';
 import { formatTable, summarize, type SampleSet } from '../src/summary.js';
 
-const set = (impl: string, samples: number[], errors: string[] = [], better: 'higher' | 'lower' = 'higher'): SampleSet => ({
+const set = (impl: string, samples: number[], errors: string[] = [], better: 'higher' | 'lower' = 'higher', baseline = 'node:net'): SampleSet => ({
   workload: 'w',
   impl,
   pairing: 'same-impl',
   metric: 'm',
   unit: 'u',
   better,
-  baseline: 'node:net',
+  baseline,
   samples,
   errors,
 });
@@ -40,5 +40,14 @@ describe('summarize', () => {
     const table = formatTable('w', 'demo', rows).join('\n');
     expect(table).toContain('-600 u (0.40x)');
     expect(table).toMatch(/node:net .* baseline/);
+  });
+
+  it('compares with the baseline the workload names and says which in the header', () => {
+    const rows = summarize([set('node:tls', [200], [], 'higher', 'node:tls'), set('node:net', [400], [], 'higher', 'node:tls'), set('sockchan', [100], [], 'higher', 'node:tls')]);
+    expect(rows.map((r) => [r.baseline, r.ratio])).toEqual([['node:tls', 1], ['node:tls', 2], ['node:tls', 0.5]]);
+    const table = formatTable('w', 'demo', rows);
+    expect(table[2]).toContain('vs node:tls');
+    expect(table.join('\n')).toMatch(/node:tls .* baseline/);
+    expect(table.join('\n')).toMatch(/sockchan .* 0\.50x/);
   });
 });

@@ -5,6 +5,7 @@
 // the same echo, idle).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { Channel } from '@sockchan/core';
 import { bulkClient, bulkSink, lineOptions, pingpongClient, pingpongServer } from './channel-loops.js';
 import { fail, intParam, printResult, secondsSince } from './common.js';
@@ -17,6 +18,14 @@ export function tlsFiles(): { cert: string; key: string; certPem: Buffer; keyPem
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   return { cert, key, certPem: readFileSync(cert), keyPem: readFileSync(key) };
+}
+
+/**
+ * Every row's handshakes are full ones: no client keeps a session to resume. A resumed session
+ * would skip the certificate work this workload measures, so it fails the row instead.
+ */
+export function checkFullHandshake(socket: TLSSocket): void {
+  if (socket.isSessionReused()) fail('client: the TLS session was resumed; tls-handshakes measures full handshakes');
 }
 
 /** Which TLS workload the parameters are for. */

@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:net';
 import { tls } from 'sockchan';
 import { fail, intParam, parseRowArgs, serveControl, strParam } from './common.js';
-import { runTlsChannelClient, serveTlsChannel, tlsFiles } from './tls-common.js';
+import type { TLSSocket } from 'node:tls';
+import { checkFullHandshake, runTlsChannelClient, serveTlsChannel, tlsFiles } from './tls-common.js';
 
 const args = parseRowArgs();
 const files = tlsFiles();
@@ -23,9 +24,13 @@ if (args.role === 'server') {
   process.stdout.write(`READY ${srv.port}\n`);
 } else if (args.role === 'client') {
   // The certificate names localhost and 127.0.0.1: connect to the address, verify the name.
-  await runTlsChannelClient(args, () =>
-    tls.socket(strParam(args, 'host', '127.0.0.1'), intParam(args, 'port'), { reverseLookup: false, nodelay: true, cafile: files.cert, servername: 'localhost' }),
-  );
+  // The CA bytes are read once and passed as `ca` (a `cafile` would be read on every call).
+  const options = { reverseLookup: false, nodelay: true, ca: files.certPem, servername: 'localhost' };
+  await runTlsChannelClient(args, async () => {
+    const ch = await tls.socket(strParam(args, 'host', '127.0.0.1'), intParam(args, 'port'), options);
+    checkFullHandshake(ch.socket as TLSSocket);
+    return ch;
+  });
 } else {
   fail('usage: tls-sockchan.js server|client key=value...');
 }
