@@ -214,10 +214,7 @@ export abstract class ChannelState {
 
   /** @internal Checks at the start of `puts`: as {@link checkRead}, an unreported write failure first. */
   protected checkWrite(): SockchanError | undefined {
-    if (this.closed) return this.unknownChannel();
-    if (!this.canWrite) return this.notOpenFor('writing');
-    if (this.writeError !== undefined) return this.takeUnreported('writing');
-    return undefined;
+    return this.checkFlush() ?? (this.writeError !== undefined ? this.takeUnreported('writing') : undefined);
   }
 
   /** @internal `flush` reports an unreported failure itself, with its own prefix (see `takeWriteError`). */
