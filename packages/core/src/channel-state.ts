@@ -5,8 +5,8 @@
  * (`ChannelState` <- `ChannelOutput` <- `ChannelInput` <- `EventScheduler` <- `StreamAttachment`
  * <- `ChannelLifecycle` <- `ChannelConfig` <- `Channel`), each in its own file, so a channel stays
  * one object with one shape: no part objects, back-references or indirect calls on the hot paths.
- * The members the layers share are `protected` only so that they can share them: each is tagged
- * `@internal`, which keeps it out of the published types (`stripInternal`) and the API docs, as
+ * The members the layers share are `protected` only so that they can share them: each carries the
+ * internal tag, which keeps it out of the published types (`stripInternal`) and the API docs, as
  * `private` did when `Channel` was one class. Members subclasses use (`stream`, `attach`,
  * `failConnect`, the driver-option hooks) are untagged.
  */

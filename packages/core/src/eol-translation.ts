@@ -3,7 +3,7 @@
  * of decoded text (auto, lf, cr, crlf; streaming, a CR at a chunk end carried over), the positions
  * of LFs that are data rather than line ends (cr and crlf modes), and the line-end search that
  * skips them. `InputBuffer` (input.ts) extends it: one object, the same fields as before the split.
- * Its members are `@internal`: not part of `InputBuffer`'s published type or docs.
+ * Its members carry the internal tag: not part of `InputBuffer`'s published type or docs.
  */
 import type { InputTranslation } from './options.js';
 import type { StreamDecoder } from './input.js';

@@ -6,8 +6,7 @@
  * whole set starts over on a fresh port (at most {@link MAX_PORT_ZERO_ROUNDS} rounds).
  *
  * The binder is injected so that the retry logic can be tested without depending on which
- * ports the kernel happens to pick.
- * @internal
+ * ports the kernel happens to pick. Internal to the package (index.ts does not export it).
  */
 
 /** One bound and listening socket, as the binder hands it back. */

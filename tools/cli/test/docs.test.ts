@@ -33,6 +33,29 @@ describe('API reference', () => {
   }, 200_000);
 });
 
+describe('published declarations', () => {
+  // stripInternal drops a statement whose doc comment says @internal; a module comment that only
+  // mentions the tag attaches to the first import and drops it, leaving names unresolved in the
+  // .d.ts a user installs (check-install caught it late, after every test had passed).
+  it('every package\'s dist/*.d.ts type-checks on its own (strict, no skipLibCheck)', () => {
+    const files: string[] = [];
+    for (const dir of readdirSync(join(root, 'packages'))) {
+      const dist = join(root, 'packages', dir, 'dist');
+      if (!existsSync(dist)) continue;
+      for (const f of readdirSync(dist)) if (f.endsWith('.d.ts')) files.push(join(dist, f));
+    }
+    expect(files.length).toBeGreaterThan(20);
+    const r = spawnSync(
+      join(root, 'node_modules/.bin/tsc'),
+      ['--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--target', 'es2022', '--types', 'node', ...files],
+      { cwd: root, encoding: 'utf8', timeout: 120_000 },
+    );
+    const output = `${r.stdout}${r.stderr}`;
+    expect(output, output).toBe('');
+    expect(r.status, output).toBe(0);
+  }, 150_000);
+});
+
 describe('pages', () => {
   it('the README opens with the two commands', () => {
     expect(read('README.md')).toMatch(
