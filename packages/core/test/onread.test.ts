@@ -118,8 +118,18 @@ describe('Channel.onread', () => {
     const port = await serve((s) => {
       writer = s;
       const chunk = Buffer.alloc(64 * 1024, 0x61);
-      // Bounded: at most 64 MiB, stopping as soon as the kernel pushes back.
-      for (let i = 0; i < 1024 && s.write(chunk); i++);
+      // Bounded: at most 64 MiB. Writes until the kernel pushes back, and again on each 'drain'
+      // (the kernel's buffers may take a queued chunk later): once the channel stops reading,
+      // a chunk stays queued here for good.
+      let written = 0;
+      const pump = (): void => {
+        while (written < 1024) {
+          written += 1;
+          if (!s.write(chunk)) break;
+        }
+      };
+      s.on('drain', pump);
+      pump();
     });
     const socket = await connectDirect(port);
     const ch = new Channel(socket, { translation: 'binary', blocking: false });
