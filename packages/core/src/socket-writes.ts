@@ -79,6 +79,7 @@ export function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
     return;
   }
   const entry = takePooled();
-  bytes.copy(entry.buf, 0);
+  // TypedArray#set: a plain memcpy, cheaper per call than Buffer#copy's argument handling.
+  entry.buf.set(bytes, 0);
   writePooled(s, entry, n);
 }
