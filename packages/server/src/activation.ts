@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import type { ServerOpts } from 'node:net';
 import { SockchanError, displayAddress, posixError, toSockchanError, valueText } from '@sockchan/base';
 import { ListenerImpl } from './listener.js';
 import type { AttachedSocket, Listener } from './listener.js';
 import { checkOptions } from './options.js';
 import type { ListenOptions } from './options.js';
-import { listenServer } from './unix.js';
+import { listenServer, nodeServerOptions } from './listen-server.js';
 
 /**
  * Socket activation: listening sockets handed over by a supervisor (systemd, `systemfd`, a
@@ -171,12 +170,7 @@ export async function listenFd(fds: number | readonly number[], options: FdListe
   if (list.length === 0) throw new SockchanError('listenFd needs at least one file descriptor', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   const described = list.map(inspect);
   const cfg = checkOptions(options);
-  const serverOptions: ServerOpts = {
-    allowHalfOpen: cfg.allowHalfOpen,
-    ...(cfg.pauseOnConnect ? { pauseOnConnect: true } : {}),
-    ...(cfg.noDelay ? { noDelay: true } : {}),
-    ...(cfg.keepAlive ? { keepAlive: true } : {}),
-  };
+  const serverOptions = nodeServerOptions(cfg, true);
   const listener = new ListenerImpl(cfg);
   const attached: AttachedSocket[] = [];
   try {

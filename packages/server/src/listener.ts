@@ -20,6 +20,7 @@ import type { BindOne, BoundSocket } from './bind.js';
 import { descriptorWatch } from './descriptors.js';
 import type { DescriptorClient } from './descriptors.js';
 import { checkOptions, nodeHasReusePort } from './options.js';
+import { listenServer, nodeServerOptions } from './listen-server.js';
 import type { CheckedOptions, ListenOptions } from './options.js';
 import { readProxyHeader } from './proxy-connection.js';
 import type { ProxyHeaderCallback } from './proxy-connection.js';
@@ -324,32 +325,21 @@ export class ListenerImpl implements Listener, DescriptorClient {
    */
   bindOne(serverOptions: ServerOpts): BindOne<ListeningSocket> {
     const cfg = this.#cfg;
-    return (address, port) =>
-      new Promise((resolve, reject) => {
-        const server = this.createServer(serverOptions);
-        const onError = (err: Error): void => {
-          server.removeListener('listening', onListening);
-          server.close();
-          reject(err);
-        };
-        const onListening = (): void => {
-          server.removeListener('error', onError);
-          server.on('error', this.#serverError);
-          const bound = server.address();
-          const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;
-          resolve({ server, port: boundPort, close: () => server.close() });
-        };
-        server.once('error', onError);
-        server.once('listening', onListening);
-        server.listen({
-          host: address,
-          port,
-          backlog: cfg.backlog,
-          exclusive: cfg.exclusive,
-          ...(addressFamily(address) === 6 ? { ipv6Only: true } : {}),
-          ...(cfg.reusePort ? { reusePort: true } : {}),
-        });
+    return async (address, port) => {
+      const server = this.createServer(serverOptions);
+      await listenServer(server, {
+        host: address,
+        port,
+        backlog: cfg.backlog,
+        exclusive: cfg.exclusive,
+        ...(addressFamily(address) === 6 ? { ipv6Only: true } : {}),
+        ...(cfg.reusePort ? { reusePort: true } : {}),
       });
+      server.on('error', this.#serverError);
+      const bound = server.address();
+      const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;
+      return { server, port: boundPort, close: () => server.close() };
+    };
   }
 
   /**
@@ -507,12 +497,7 @@ export async function listen(port: number | string, options: ListenOptions): Pro
     );
   }
   const addresses = await localAddresses(cfg);
-  const serverOptions: ServerOpts = {
-    allowHalfOpen: cfg.allowHalfOpen,
-    ...(cfg.pauseOnConnect ? { pauseOnConnect: true } : {}),
-    ...(cfg.noDelay ? { noDelay: true } : {}),
-    ...(cfg.keepAlive ? { keepAlive: true } : {}),
-  };
+  const serverOptions = nodeServerOptions(cfg, true);
   const listener = new ListenerImpl(cfg);
   let result;
   try {

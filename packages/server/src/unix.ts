@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Server, ServerOpts } from 'node:net';
+import type { Server } from 'node:net';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -7,6 +7,7 @@ import { SockchanError, UNIX_PATH_MAX, checkUnixPath, posixError, toSockchanErro
 import { ListenerImpl } from './listener.js';
 import type { Listener } from './listener.js';
 import { checkOptions } from './options.js';
+import { listenServer, nodeServerOptions } from './listen-server.js';
 import type { ConnectionHandler, ErrorHandler, ListenOptions } from './options.js';
 import type { UnixProxyProtocolOptions } from './proxy-connection.js';
 
@@ -155,30 +156,6 @@ async function checkExisting(path: string): Promise<'absent' | 'stale'> {
 }
 
 /**
- * Starts `server` listening (on a path, or on an inherited descriptor `{ fd }`, whose backlog
- * Node takes only as an argument); resolves once listening, rejects with the listen error
- * (the server closed).
- * @internal
- */
-export function listenServer(server: Server, options: net.ListenOptions | { readonly fd: number; readonly backlog: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      server.removeListener('listening', onListening);
-      server.close();
-      reject(err);
-    };
-    const onListening = (): void => {
-      server.removeListener('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    if ('fd' in options) server.listen({ fd: options.fd }, options.backlog);
-    else server.listen(options);
-  });
-}
-
-/**
  * libuv reports a bind in a missing directory as EACCES (Windows compatibility); the directory
  * says what really failed (ENOENT, ENOTDIR), as bind(2) and Tcl would.
  */
@@ -270,10 +247,7 @@ export async function listenUnix(path: string, options: UnixListenOptions): Prom
     });
   }
   const cfg = checkOptions({ ...rest, reverseLookup: false } as ListenOptions, true);
-  const serverOptions: ServerOpts = {
-    allowHalfOpen: cfg.allowHalfOpen,
-    ...(cfg.pauseOnConnect ? { pauseOnConnect: true } : {}),
-  };
+  const serverOptions = nodeServerOptions(cfg, false);
   const listener = new ListenerImpl(cfg);
   const server = listener.createServer(serverOptions, path);
   let file: OwnedFile | undefined;

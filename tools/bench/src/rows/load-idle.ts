@@ -25,10 +25,18 @@ const FIRST_PORT = 10_000;
 const LAST_PORT = 32_767;
 let nextPort = FIRST_PORT;
 
-function connectOne(): Promise<void> {
+/** Retries of one Unix-socket connect that found the listen backlog full (EAGAIN), 1 ms apart. */
+const BACKLOG_RETRIES = 2_000;
+
+function connectOne(retries = 0): Promise<void> {
   return connectFrom().catch((error: NodeJS.ErrnoException) => {
     // A port some other socket holds: the next one (bounded by the range).
     if (source !== undefined && error.code === 'EADDRINUSE' && nextPort <= LAST_PORT) return connectOne();
+    // A Unix socket's connect does not wait in the backlog as TCP's SYN does: it fails with
+    // EAGAIN while the server's accept queue is full. Try again once the server accepted some.
+    if (error.code === 'EAGAIN' && 'path' in target && retries < BACKLOG_RETRIES) {
+      return new Promise<void>((resolve) => setTimeout(resolve, 1)).then(() => connectOne(retries + 1));
+    }
     throw error;
   });
 }
