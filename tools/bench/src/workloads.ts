@@ -211,6 +211,12 @@ const clusterMetrics = (p: Params): MetricDecl[] => {
   ];
 };
 
+/**
+ * The most connections the cluster rows open before waiting until the workers have accepted
+ * them all: half the primary's 20,000-descriptor limit (see runCluster).
+ */
+const CLUSTER_ROUND = 10_000;
+
 /** The harness waits at least this long (s) for one cluster run (100,000 connections take a while). */
 const CLUSTER_MIN_TIMEOUT_S = 600;
 
@@ -250,14 +256,22 @@ async function runCluster(row: RowSpec, p: Params, track: (c: BenchChild) => Ben
     generators.push(track(new BenchChild(idle.loadGenerator!, 'client', params, `idle load generator ${i + 1}`, forwardProgress)));
   }
   const shares = generators.map((_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
-  await Promise.all(
-    generators.map((g, i) => {
-      const reply = g.expect('OPEN ');
-      g.send(`OPEN ${shares[i]!}`);
-      return reply;
-    }),
-  );
-  await waitAccepted(server, total, { count: 0 });
+  // In rounds of at most CLUSTER_ROUND connections, each accepted by the workers before the next
+  // round: on Linux the primary accepts every connection and holds it until a worker has taken
+  // it, so a burst of 100,000 filled the primary's 20,000 descriptors, and libuv then accepted
+  // and closed the excess (the clients saw a connect, then a FIN: the run stalled at ~46,000).
+  const rounds = Math.ceil(total / CLUSTER_ROUND);
+  for (let r = 1; r <= rounds; r += 1) {
+    const targets = shares.map((share) => Math.round((share * r) / rounds));
+    await Promise.all(
+      generators.map((g, i) => {
+        const reply = g.expect('OPEN ');
+        g.send(`OPEN ${targets[i]!}`);
+        return reply;
+      }),
+    );
+    await waitAccepted(server, targets.reduce((a, t) => a + t, 0), { count: 0 });
+  }
   const after = await clusterMemory(server);
   const outcomes: Outcome[] = [
     { ...rssDecl!, value: (after.rss - before.rss) / total },

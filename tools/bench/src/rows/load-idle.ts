@@ -54,10 +54,21 @@ function connectFrom(): Promise<void> {
       socket.removeListener('error', reject);
       // A server that dies resets its connections; the harness reports the server's exit.
       socket.on('error', () => undefined);
+      // A connection the server ends while it should be held fails the run: a server (or a
+      // cluster primary) out of descriptors accepts and closes, and the row would count it.
+      socket.on('close', onServerClose);
+      socket.resume();
       sockets.push(socket);
       resolve();
     });
   });
+}
+
+/** True once stdin has ended: the generator closes its connections itself. */
+let stopping = false;
+
+function onServerClose(): void {
+  if (!stopping) fail(`client: the server closed a connection it should hold (${sockets.length} open)`);
 }
 
 /** Progress goes to stderr every this many connections (a 100,000-connection cluster run takes minutes). */
@@ -88,6 +99,7 @@ rl.on('line', (line) => {
   );
 });
 rl.on('close', () => {
+  stopping = true;
   for (const s of sockets) s.destroy();
   process.exit(0);
 });
