@@ -230,8 +230,10 @@ export class SocketChannel extends Channel {
     socket.allowHalfOpen = true;
     // The ends are made when first queried (peerEnd, localEnd: a getsockname()). Node keeps
     // the peer's address once read: the listener read it for accepted sockets; a connect's is
-    // read now, while the socket surely has its descriptor.
-    if (attempts.length > 0) this.peerEnd();
+    // known now, while the socket surely has its descriptor: from the winning attempt when that
+    // spells it as the kernel would (an IPv4 address: Node takes only the dotted-decimal form),
+    // which costs no getpeername() (through TLS, a call into the TLS wrap as well); else read.
+    if (attempts.length > 0 && !this.peerFromAttempt(attempts)) this.peerEnd();
     const path = this.#ends?.path;
     if (path !== undefined) {
       // Behind a proxy (a PROXY header on a Unix socket), the peer is the header's source.
@@ -258,6 +260,20 @@ export class SocketChannel extends Channel {
   private ends(): Ends {
     this.#ends ??= { peer: undefined, local: undefined };
     return this.#ends;
+  }
+
+  /** Takes the peer's end from the connect's winning attempt when its address is IPv4; true if it did. */
+  private peerFromAttempt(attempts: readonly Attempt[]): boolean {
+    const ends = this.#ends;
+    if (ends?.peer !== undefined || ends?.proxy !== undefined) return false;
+    for (let i = attempts.length - 1; i >= 0; i--) {
+      const a = attempts[i]!;
+      if (a.outcome !== 'connected') continue;
+      if (a.family !== 4) return false;
+      this.ends().peer = { address: a.address, port: a.port };
+      return true;
+    }
+    return false;
   }
 
   /** The peer's end, made from the socket on first use. */

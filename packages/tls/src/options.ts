@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CIPHERS, createSecureContext } from 'node:tls';
 import type { SecureContext, SecureContextOptions, SecureVersion } from 'node:tls';
@@ -268,28 +267,47 @@ function makeContext(options: SecureContextOptions, files: { cert?: string | und
 
 /** How many distinct trust-only contexts {@link trustContext} keeps (the oldest goes first). */
 const TRUST_CONTEXTS_KEPT = 16;
-const trustContexts = new Map<string, SecureContext>();
+
+/** One kept trust-only context: the settings and CA bytes it was made from (copies of our own). */
+interface TrustEntry {
+  readonly cas: readonly (Buffer | string)[];
+  readonly context: SecureContext;
+}
+
+/** Kept contexts by their settings and the kinds and lengths of their CAs; the bytes are compared on a hit. */
+const trustContexts = new Map<string, TrustEntry>();
+
+function sameCas(a: readonly (Buffer | string)[], b: readonly (Buffer | string)[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (typeof x === 'string' ? x !== y : typeof y === 'string' || !x.equals(y)) return false;
+  }
+  return true;
+}
 
 /**
  * A secure context with no certificate of its own (a client's: trusted CAs, protocol bounds,
  * ciphers), shared by every check whose settings have the same content. Making one parses each
  * CA, which costs about as much CPU as a handshake, so a client that connects again and again
- * (`tls.socket` per connection) would otherwise pay it every time. Safe to share: the key is a
- * hash of the content (CA bytes as read now, not the options object or the file name, so a
- * changed options object or CA file gets a new context), Node never changes a context once made,
- * and a client resumes a session only when given one explicitly, so sharing makes no handshake
- * shorter. Contexts with a certificate and key are never kept (no private key outlives its check).
+ * (`tls.socket` per connection) would otherwise pay it every time. Safe to share: a kept context
+ * is found by its settings and then the CA bytes as read now are compared with a copy of those
+ * it was made from (not the options object or the file name, so a changed options object or CA
+ * file gets a new context; a byte compare costs far less than hashing the CAs on every check).
+ * Node never changes a context once made, and a client resumes a session only when given one
+ * explicitly, so sharing makes no handshake shorter. Contexts with a certificate and key are
+ * never kept (no private key outlives its check).
  */
 function trustContext(options: SecureContextOptions, cas: readonly (Buffer | string)[]): SecureContext {
-  const hash = createHash('sha256').update(JSON.stringify([options.minVersion, options.maxVersion, options.ciphers ?? null, cas.length]));
-  // Each CA with its kind and length in front (no two lists hash alike), fed in place: no copy.
-  for (const ca of cas) hash.update(`${typeof ca === 'string' ? 's' : 'b'}${ca.length}:`).update(ca);
-  const key = hash.digest('base64');
+  let key = `${options.minVersion ?? ''} ${options.maxVersion ?? ''} ${options.ciphers ?? ''}`;
+  for (const ca of cas) key += ` ${typeof ca === 'string' ? 's' : 'b'}${ca.length}`;
   const known = trustContexts.get(key);
-  if (known !== undefined) return known;
+  if (known !== undefined && sameCas(cas, known.cas)) return known.context;
   const made = makeContext(options, {});
+  // The same settings with other CA bytes replace the entry (the newest is the likeliest to be asked again).
+  trustContexts.delete(key);
   if (trustContexts.size >= TRUST_CONTEXTS_KEPT) trustContexts.delete(trustContexts.keys().next().value as string);
-  trustContexts.set(key, made);
+  trustContexts.set(key, { cas: cas.map((ca) => (typeof ca === 'string' ? ca : Buffer.from(ca))), context: made });
   return made;
 }
 

@@ -49,6 +49,11 @@ describe('checkTlsOptions', () => {
     // The same content, in the same or another buffer, gives the context already made.
     expect(checkTlsOptions(options, 'client').context).toBe(first);
     expect(checkTlsOptions({ ca: Buffer.from(caPem) }, 'client').context).toBe(first);
+    // The caller's buffer changed in place (same length, still a PEM): its bytes are compared, not its identity.
+    const mutable = Buffer.from(caPem);
+    expect(checkTlsOptions({ ca: mutable }, 'client').context).toBe(first);
+    mutable.fill(0x41, 80, 100);
+    expect(checkTlsOptions({ ca: mutable }, 'client').context).not.toBe(first);
     // Other CAs, other bounds, or no CA (the system store) get their own.
     expect(checkTlsOptions({ ca: readFileSync(certs.server.cert) }, 'client').context).not.toBe(first);
     expect(checkTlsOptions({ ca: caPem, tls1_2: false }, 'client').context).not.toBe(first);
