@@ -4,7 +4,7 @@
 // time (user + system, from the first socket on); the rows run interleaved, `--reps N` times,
 // and the medians of µs/op (client + server) and of the wall metric are printed with their
 // ratios to node:net.
-//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk]
+//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk|tls-pingpong]
 // `--before DIR`: also run DIR/core-<workload>.js (a copy of tools/bench/dist/rows next to an
 // older build of @sockchan/core in DIR/../node_modules) as the `before` row.
 import process from 'node:process';
@@ -34,12 +34,15 @@ const workloads = {
   lines: { script: 'lines', params: { count: Math.round(200_000 * scale), api: 'plain' }, per: (r) => r.ops, unit: 'line' },
   'lines-try': { script: 'lines', params: { count: Math.round(200_000 * scale), api: 'try' }, per: (r) => r.ops, unit: 'line' },
   bulk: { script: 'bulk', params: { bytes: Math.round(64 * scale) * 1024 * 1024, chunk: 65536 }, per: (r) => r.bytes / 1e6, unit: 'MB' },
+  // TLS: tls-node.js (as the node:net row) against tls-core.js; needs SOCKCHAN_BENCH_TLS_DIR
+  // (cert.pem and key.pem for localhost and 127.0.0.1, as the bench harness makes them).
+  'tls-pingpong': { tls: true, params: { count: Math.round(10_000 * scale), warmup: Math.round(4_000 * scale) }, per: (r) => r.ops, unit: 'rt' },
 };
 
 const impls = {
-  'node:net': (w) => join(benchRows, `net-${w}.js`),
-  ...(beforeDir === undefined ? {} : { before: (w) => join(beforeDir, `core-${w}.js`) }),
-  core: (w) => join(benchRows, `core-${w}.js`),
+  'node:net': (w) => join(benchRows, w.tls ? 'tls-node.js' : `net-${w.script}.js`),
+  ...(beforeDir === undefined ? {} : { before: (w) => join(beforeDir, w.tls ? 'tls-core.js' : `core-${w.script}.js`) }),
+  core: (w) => join(benchRows, w.tls ? 'tls-core.js' : `core-${w.script}.js`),
 };
 
 function child(script, role, params) {
@@ -95,13 +98,17 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+if (only.some((name) => workloads[name]?.tls) && !process.env.SOCKCHAN_BENCH_TLS_DIR) {
+  process.stderr.write('tls-pingpong needs SOCKCHAN_BENCH_TLS_DIR (a directory with cert.pem and key.pem)\n');
+  process.exit(2);
+}
 const out = [];
 for (const [name, w] of Object.entries(workloads)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const samples = {};
   for (let r = 0; r < reps; r++) {
     for (const [impl, path] of Object.entries(impls)) {
-      const script = path(w.script);
+      const script = path(w);
       if (!existsSync(script)) continue;
       const params = impl === 'node:net' ? Object.fromEntries(Object.entries(w.params).filter(([k]) => k !== 'api')) : w.params;
       const { result, cpuC, cpuS } = await runOnce(script, params);

@@ -8,7 +8,7 @@
 // return the timed part, to be called with the connected, configured channel: the clock starts
 // when the channel is ready and stops when the last answer is in.
 import type { Channel, ChannelEventHandler } from '@sockchan/core';
-import { fail, intParam, lineBatches, printResult, secondsSince, strParam } from './common.js';
+import { fail, intParam, lineBatches, printResult, secondsSince, strParam, warmupParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /** pingpong and lines: ASCII lines, LF, one byte per character (as net-pingpong/net-lines). */
@@ -43,18 +43,26 @@ export function pingpongServer(ch: Channel): void {
   });
 }
 
-/** pingpong client: sends one short line and waits for its echo (puts, flush, gets), `count` times. */
+/**
+ * pingpong client: sends one short line and waits for its echo (puts, flush, gets), `warmup`
+ * times untimed (see warmupParam), then `count` times timed.
+ */
 export function pingpongClient(args: RowArgs): TimedClient {
   const count = intParam(args, 'count');
+  const warmup = warmupParam(args);
   const line = strParam(args, 'line', 'ping');
-  return async (ch) => {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) {
+  const roundTrips = async (ch: Channel, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
       await ch.puts(line);
       await ch.flush();
       const echo = await ch.gets();
       if (echo !== line) fail(`client: echo differs: ${JSON.stringify(echo)}`);
     }
+  };
+  return async (ch) => {
+    await roundTrips(ch, warmup);
+    const start = process.hrtime.bigint();
+    await roundTrips(ch, count);
     printResult({ ops: count, seconds: secondsSince(start) });
     await ch.close();
   };

@@ -4,7 +4,7 @@
 // beyond the hand-split string. It measures what one promise per line costs against the
 // callback baseline, next to the channel rows (which await gets, puts and flush).
 import net from 'node:net';
-import { countingServer, fail, intParam, parseRowArgs, printResult, secondsSince, strParam } from './common.js';
+import { countingServer, fail, intParam, parseRowArgs, printResult, secondsSince, strParam, warmupParam } from './common.js';
 
 /** Hand-split lines of a latin1 socket, one promise per line that has to be waited for. */
 class LineReader {
@@ -70,12 +70,17 @@ if (args.role === 'server') {
   socket.on('error', (error) => fail(`client: ${error.message}`));
   await new Promise((resolve) => socket.once('connect', resolve));
   const reader = new LineReader(socket);
+  const roundTrips = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      socket.write(`${line}\n`, 'latin1');
+      const echo = await reader.nextLine();
+      if (echo !== line) fail(`client: echo differs: ${JSON.stringify(echo)}`);
+    }
+  };
+  // The first `warmup` round trips are not timed (see warmupParam).
+  await roundTrips(warmupParam(args));
   const start = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) {
-    socket.write(`${line}\n`, 'latin1');
-    const echo = await reader.nextLine();
-    if (echo !== line) fail(`client: echo differs: ${JSON.stringify(echo)}`);
-  }
+  await roundTrips(count);
   printResult({ ops: count, seconds: secondsSince(start) });
   socket.end();
 } else {

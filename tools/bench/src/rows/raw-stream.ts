@@ -7,7 +7,7 @@
 // half-closes; the sink counts bytes and, at EOF, answers with the count as one line. The time
 // runs from the connection being ready to that answer, so every byte has reached the sink.
 import net from 'node:net';
-import { connectSocket, fail, intParam, listenAndAnnounce, printResult, secondsSince, serveControl, strParam } from './common.js';
+import { connectSocket, fail, intParam, listenAndAnnounce, printResult, secondsSince, serveControl, strParam, warmupParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /** How a raw row listens and connects: node:net, or node:tls with its certificate and trust. */
@@ -67,12 +67,14 @@ export function serveRaw(transport: RawTransport, kind: 'pingpong' | 'bulk'): vo
 
 function pingpong(args: RowArgs, socket: net.Socket): void {
   const count = intParam(args, 'count');
+  // The first `warmup` round trips are not timed (see warmupParam).
+  const warmup = warmupParam(args);
   const line = `${strParam(args, 'line', 'ping')}\n`;
   socket.setNoDelay(true);
   socket.setEncoding('latin1');
-  let done = 0;
+  let done = -warmup;
   let pending = '';
-  const start = process.hrtime.bigint();
+  let start = process.hrtime.bigint();
   socket.on('data', (chunk: string) => {
     pending += chunk;
     let nl: number;
@@ -80,6 +82,7 @@ function pingpong(args: RowArgs, socket: net.Socket): void {
       if (pending.slice(0, nl + 1) !== line) fail(`client: echo differs: ${JSON.stringify(pending.slice(0, nl + 1))}`);
       pending = pending.slice(nl + 1);
       done += 1;
+      if (done === 0) start = process.hrtime.bigint();
       if (done === count) {
         printResult({ ops: done, seconds: secondsSince(start) });
         socket.end();
