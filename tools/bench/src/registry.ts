@@ -54,6 +54,13 @@ export const rows: readonly RowSpec[] = [
   { workload: 'accept', impl: '@sockchan/server', server: nodeRow('listener-accept') },
   { workload: 'accept', impl: 'sockchan', server: nodeRow('sockchan-accept') },
   // Behind a load balancer: every connection sends a PROXY v2 header first (target: >= 0.9x sockchan).
+  // `node:net PROXY v2` is the floor: raw node:net that waits for that first chunk and closes.
+  {
+    workload: 'accept',
+    impl: 'node:net PROXY v2',
+    server: nodeRow('net-accept-proxy'),
+    client: { ...nodeRow('load-accept'), env: { SOCKCHAN_BENCH_PROXY: 'v2' } },
+  },
   {
     workload: 'accept',
     impl: 'sockchan PROXY v2',
