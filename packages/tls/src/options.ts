@@ -278,6 +278,7 @@ interface TrustEntry {
 const trustContexts = new Map<string, TrustEntry>();
 
 function sameCas(a: readonly (Buffer | string)[], b: readonly (Buffer | string)[]): boolean {
+  if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
@@ -299,7 +300,8 @@ function sameCas(a: readonly (Buffer | string)[], b: readonly (Buffer | string)[
  * never kept (no private key outlives its check).
  */
 function trustContext(options: SecureContextOptions, cas: readonly (Buffer | string)[]): SecureContext {
-  let key = `${options.minVersion ?? ''} ${options.maxVersion ?? ''} ${options.ciphers ?? ''}`;
+  // The settings as JSON (no two settings alike, whatever a cipher list holds), then each CA's kind and length.
+  let key = JSON.stringify([options.minVersion ?? null, options.maxVersion ?? null, options.ciphers ?? null]);
   for (const ca of cas) key += ` ${typeof ca === 'string' ? 's' : 'b'}${ca.length}`;
   const known = trustContexts.get(key);
   if (known !== undefined && sameCas(cas, known.cas)) return known.context;
