@@ -367,7 +367,7 @@ const tlsPingpong = withCertificate(
   throughput(
     'tls-pingpong',
     'TLS round trips of a short line (verified TLS 1.3 connection): "ping\\n" and its echo, N times (after `warmup` untimed ones)',
-    (quick) => ({ count: quick ? 500 : 50_000, warmup: quick ? 0 : WARMUP_ROUND_TRIPS }),
+    pingpong.params,
     { metric: 'round trips/s', unit: 'rt/s', better: 'higher' },
     'ops',
     1,

@@ -1,9 +1,9 @@
 # Shared plumbing of the tclsh row scripts: arguments, the stdin control protocol of
 # tools/bench/README.md, results. Sourced by every tcl-*.tcl script.
 
-# argv: <role> key=value ...
+# argv: <role> key=value ... (`warmup`: untimed round trips before a pingpong client's clock starts)
 set role [lindex $argv 0]
-array set opt {host 127.0.0.1}
+array set opt {host 127.0.0.1 warmup 0}
 foreach word [lrange $argv 1 end] {
     set eq [string first = $word]
     if {$eq > 0} {

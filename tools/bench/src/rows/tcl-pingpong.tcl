@@ -23,7 +23,7 @@ switch -- $role {
         set s [socket $opt(host) $opt(port)]
         fconfigure $s -translation lf -buffering line
         # The first `warmup` round trips are not timed, as in every row.
-        set warmup [expr {[info exists opt(warmup)] ? $opt(warmup) : 0}]
+        set warmup $opt(warmup)
         for {set i 0} {$i < $warmup + $count} {incr i} {
             if {$i == $warmup} { set start [clock microseconds] }
             puts $s $line

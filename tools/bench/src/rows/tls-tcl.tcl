@@ -88,7 +88,7 @@ switch -- $role {
             fconfigure $s -translation lf -buffering line
             tls::handshake $s
             # The first `warmup` round trips are not timed, as in every row.
-            set warmup [expr {[info exists opt(warmup)] ? $opt(warmup) : 0}]
+            set warmup $opt(warmup)
             for {set i 0} {$i < $warmup + $count} {incr i} {
                 if {$i == $warmup} { set start [clock microseconds] }
                 puts $s ping
