@@ -1,4 +1,5 @@
 /** Text and copied-byte writes to a stream, through pooled copy buffers for sockets. */
+import { writeSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 
 /** Up to this size Node copies a string write through a stack buffer: no allocation at all. */
@@ -8,11 +9,25 @@ const POOLED_SIZE = 64 * 1024 + 4096;
 /** Pooled buffers kept while no write holds them (1.1 MiB for the whole process at most). */
 const POOL_KEEP = 16;
 
-/** A copy buffer that goes back to the pool when no write holds it any more. */
-interface PooledBuffer {
-  readonly buf: Buffer;
-  /** Counts the writes given this buffer: a late callback of an earlier write must not free it. */
-  writes: number;
+/**
+ * A copy buffer that goes back to the pool when no write holds it any more. A write holds it
+ * until the kernel took its bytes: at once (seen right after the write) or at the write's callback.
+ */
+class PooledBuffer {
+  readonly buf = Buffer.allocUnsafeSlow(POOLED_SIZE);
+  /** Writes given this buffer whose callbacks have not come yet (those of writes done at once included). */
+  callbacksDue = 0;
+  /** In the free list. */
+  pooled = false;
+  /**
+   * The callback of every write of this buffer, made once: Node runs the callbacks of writes
+   * the kernel took at once on a later tick, one tick for a run of writes with the same callback
+   * (a closure per write cost a tick and an allocation each). Those callbacks come before that
+   * of any later write that had to wait, so the buffer returns when the last one due has come.
+   */
+  readonly written = (): void => {
+    if (--this.callbacksDue === 0) givePooled(this);
+  };
 }
 
 /**
@@ -24,11 +39,15 @@ interface PooledBuffer {
 const free: PooledBuffer[] = [];
 
 function takePooled(): PooledBuffer {
-  return free.pop() ?? { buf: Buffer.allocUnsafeSlow(POOLED_SIZE), writes: 0 };
+  const entry = free.pop() ?? new PooledBuffer();
+  entry.pooled = false;
+  return entry;
 }
 
 function givePooled(entry: PooledBuffer): void {
-  if (free.length < POOL_KEEP) free.push(entry);
+  if (entry.pooled || free.length >= POOL_KEEP) return;
+  entry.pooled = true;
+  free.push(entry);
 }
 
 /** The callback of a stream write: `null` or `undefined` when the bytes were written. */
@@ -36,20 +55,21 @@ export type WriteDone = (err?: Error | null) => void;
 
 /** Writes the first `n` bytes of a pooled buffer; it returns to the pool when nothing holds it. */
 function writePooled(s: Duplex, entry: PooledBuffer, n: number, done?: WriteDone): void {
-  const write = ++entry.writes;
-  // The callback comes on a later tick even when the kernel took everything: a loop of writes
-  // that never yields would take a new buffer for each one, so that case is seen at once below.
-  s.write(entry.buf.subarray(0, n), (err?: Error | null) => {
-    if (entry.writes === write) {
-      entry.writes += 1;
-      givePooled(entry);
-    }
-    done?.(err);
-  });
-  if (s.writableLength === 0) {
-    entry.writes += 1;
-    givePooled(entry);
-  }
+  entry.callbacksDue += 1;
+  const written = entry.written;
+  s.write(
+    entry.buf.subarray(0, n),
+    done === undefined
+      ? written
+      : (err?: Error | null) => {
+          written();
+          done(err);
+        },
+  );
+  // The kernel took it all during the write (a write that waits leaves bytes queued): the
+  // buffer is free now, though the callback is still to come. A loop of writes that never
+  // yields gets the same buffer back each time instead of a new one per write.
+  if (s.writableLength === 0) givePooled(entry);
 }
 
 /**
@@ -67,19 +87,67 @@ export function writeLatin1(s: Duplex, text: string, done?: WriteDone): void {
   writePooled(s, entry, n, done);
 }
 
+/** What a direct write reads of Node's socket internals: the handle's descriptor (-1 when it has none). */
+type SocketInternals = Duplex & { _handle?: { fd?: unknown } | null; encrypted?: boolean; connecting?: boolean };
+
 /**
- * Writes a copy of the caller's bytes (a stream may keep what it is given until the write is
- * done; Tcl sends the bytes as they were at the call). To a `net.Socket` through a pooled
- * buffer: a copy into memory that stays mapped, no allocation in a steady stream of writes.
+ * Hands the caller's `bytes` on without a copy where no view of them can outlive the call, when
+ * nothing of the socket waits to be written (so no byte can overtake another and the stream does
+ * not queue them): returns how many bytes were taken (0 when none could be, the caller copies
+ * the rest), or -1 when the write failed.
+ * - A TLS socket: Node's TLS handle encrypts what it is given during the write, or copies it
+ *   while the handshake is not done (TLSWrap::DoWrite); it keeps no view of the caller's bytes.
+ * - A TCP or Unix socket: the kernel is offered the bytes at once, as Node's own try-write does.
+ *   A failure destroys the stream with the kernel's error, as Node does when its try-write
+ *   fails (the errno is the kernel's once: a reset reads `ECONNRESET` here, `EPIPE` after).
+ *   The socket's `bytesWritten` does not count these bytes; nothing of sockchan reads it.
+ */
+function writeAtOnce(s: SocketInternals, bytes: Buffer): number {
+  if (s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting === true) return 0;
+  // Checked first: a TLS socket's handle reports the descriptor under it.
+  if (s.encrypted === true) {
+    s.write(bytes);
+    return bytes.length;
+  }
+  const fd = s._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return 0;
+  // A full socket buffer throws EAGAIN: an error without a stack costs a fraction of one with.
+  const stackLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return writeSync(fd, bytes, 0, bytes.length);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 0; // the kernel's buffer is full
+    s.destroy(err as Error);
+    return -1;
+  } finally {
+    Error.stackTraceLimit = stackLimit;
+  }
+}
+
+/**
+ * Writes the caller's bytes as they are at the call (a stream keeps what it is given until the
+ * write is done; Tcl sends the bytes as they were at the call). To a `net.Socket`: as they are
+ * where nothing can keep a view of them (see writeAtOnce), the rest as a copy through a pooled
+ * buffer: memory that stays mapped, no allocation in a steady stream of writes.
  */
 export function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
-  const n = bytes.length;
-  if (!socket || n > POOLED_SIZE) {
+  if (!socket) {
     s.write(Buffer.from(bytes));
+    return;
+  }
+  const taken = writeAtOnce(s, bytes);
+  if (taken < 0) return;
+  const rest = taken === 0 ? bytes : bytes.subarray(taken);
+  const n = rest.length;
+  if (n === 0) return;
+  if (n > POOLED_SIZE) {
+    s.write(Buffer.from(rest));
     return;
   }
   const entry = takePooled();
   // TypedArray#set: a plain memcpy, cheaper per call than Buffer#copy's argument handling.
-  entry.buf.set(bytes, 0);
+  entry.buf.set(rest, 0);
   writePooled(s, entry, n);
 }

@@ -45,7 +45,12 @@ async function report(lines: string[], what: string, op: () => Promise<unknown>)
   }
 }
 
-async function channelTranscript(kind: Kind, side: Side, buffering: Buffering, blocking: boolean): Promise<string> {
+/**
+ * `bytes`: the writes after the failure give Uint8Arrays, which may go to the kernel straight from
+ * the caller's array (socket-writes.ts): the failure must read the same as with text.
+ */
+async function channelTranscript(kind: Kind, side: Side, buffering: Buffering, blocking: boolean, data: 'text' | 'bytes' = 'text'): Promise<string> {
+  const put = (text: string): string | Uint8Array => (data === 'text' ? text : new TextEncoder().encode(text));
   let accepted!: (s: net.Socket) => void;
   const got = new Promise<net.Socket>((resolve) => (accepted = resolve));
   // The peer never reads: on the server side it is paused from the start (an RST needs unread bytes).
@@ -77,9 +82,9 @@ async function channelTranscript(kind: Kind, side: Side, buffering: Buffering, b
   await report(lines, 'puts1', () => ch.puts('hello\n', { nonewline: true }));
   await report(lines, 'flush1', () => ch.flush());
   if (kind === 'fin') await waitFor('the RST', port, (ss) => ss === '');
-  await report(lines, 'puts2', () => ch.puts('world\n', { nonewline: true }));
+  await report(lines, 'puts2', () => ch.puts(put('world\n'), { nonewline: true }));
   await report(lines, 'flush2', () => ch.flush());
-  await report(lines, 'puts3', () => ch.puts('again\n', { nonewline: true }));
+  await report(lines, 'puts3', () => ch.puts(put('again\n'), { nonewline: true }));
   await report(lines, 'flush3', () => ch.flush());
   await report(lines, 'close', () => ch.close());
   return lines.join('\n').replace(/sock[0-9a-f]+/g, 'CH');
@@ -96,6 +101,8 @@ describe('a failed write, as tclsh reports it', () => {
             expect(tcl).toMatch(/ERROR/);
             const ours = await channelTranscript(kind, side, buffering, blocking);
             expect(ours).toBe(tcl);
+            const oursBytes = await channelTranscript(kind, side, buffering, blocking, 'bytes');
+            expect(oursBytes).toBe(tcl);
           }, 30_000);
         }
       }

@@ -147,3 +147,37 @@ describe('importTls on core channels', () => {
     expect(() => status(new Channel())).toThrow(/not a TLS channel/);
   });
 });
+
+describe('puts(Uint8Array) over TLS', () => {
+  // Over TLS the channel hands an idle stream the caller's array itself (Node's TLS handle
+  // encrypts or copies it during the write): what was sent must still be the bytes at the call.
+  for (const buffering of ['none', 'full'] as const) {
+    for (const size of [10, 5000, 8 * 1024 * 1024]) {
+      it(`buffering ${buffering}, ${size} bytes: the peer gets the bytes as they were at the call`, async () => {
+        const [client, server] = await channelPair();
+        await Promise.all([
+          importTls(server, { server: true, certfile: certs.server.cert, keyfile: certs.server.key }),
+          importTls(client, { servername: 'localhost', cafile: certs.ca.cert }),
+        ]);
+        client.configure({ translation: 'binary', buffering });
+        server.configure({ translation: 'binary' });
+        const pattern = (seed: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (i * 7 + seed) & 0xff);
+        const a = pattern(1);
+        const b = pattern(2);
+        client.configure({ blocking: false });
+        await client.puts(a, { nonewline: true });
+        a.fill(0xee);
+        client.configure({ blocking: true });
+        const pending = client.puts(b, { nonewline: true });
+        b.fill(0xdd);
+        const got = server.readBytes(2 * size);
+        await pending;
+        await client.flush();
+        const bytes = Buffer.from(await got);
+        expect(bytes.length).toBe(2 * size);
+        expect(Buffer.compare(bytes.subarray(0, size), Buffer.from(pattern(1)))).toBe(0);
+        expect(Buffer.compare(bytes.subarray(size), Buffer.from(pattern(2)))).toBe(0);
+      }, 30_000);
+    }
+  }
+});

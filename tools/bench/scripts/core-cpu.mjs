@@ -4,7 +4,7 @@
 // time (user + system, from the first socket on); the rows run interleaved, `--reps N` times,
 // and the medians of µs/op (client + server) and of the wall metric are printed with their
 // ratios to node:net.
-//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk|tls-pingpong]
+//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk|unix-bulk|tls-pingpong]
 // `--before DIR`: also run DIR/core-<workload>.js (a copy of tools/bench/dist/rows next to an
 // older build of @sockchan/core in DIR/../node_modules) as the `before` row.
 import process from 'node:process';
@@ -34,6 +34,8 @@ const workloads = {
   lines: { script: 'lines', params: { count: Math.round(200_000 * scale), api: 'plain' }, per: (r) => r.ops, unit: 'line' },
   'lines-try': { script: 'lines', params: { count: Math.round(200_000 * scale), api: 'try' }, per: (r) => r.ops, unit: 'line' },
   bulk: { script: 'bulk', params: { bytes: Math.round(64 * scale) * 1024 * 1024, chunk: 65536 }, per: (r) => r.bytes / 1e6, unit: 'MB' },
+  // Over a Unix-domain socket: the rows run with SOCKCHAN_BENCH_UNIX=1, as the harness runs them.
+  'unix-bulk': { script: 'bulk', unix: true, params: { bytes: Math.round(64 * scale) * 1024 * 1024, chunk: 65536 }, per: (r) => r.bytes / 1e6, unit: 'MB' },
   // TLS: tls-node.js (as the node:net row) against tls-core.js; needs SOCKCHAN_BENCH_TLS_DIR
   // (cert.pem and key.pem for localhost and 127.0.0.1, as the bench harness makes them).
   'tls-pingpong': { tls: true, params: { count: Math.round(10_000 * scale), warmup: Math.round(4_000 * scale) }, per: (r) => r.ops, unit: 'rt' },
@@ -45,9 +47,10 @@ const impls = {
   core: (w) => join(benchRows, w.tls ? 'tls-core.js' : `core-${w.script}.js`),
 };
 
-function child(script, role, params) {
+function child(script, role, params, unix) {
   const words = Object.entries(params).map(([k, v]) => `${k}=${v}`);
-  const p = spawn(process.execPath, ['--expose-gc', '--import', hook, script, role, ...words], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = unix ? { ...process.env, SOCKCHAN_BENCH_UNIX: '1' } : process.env;
+  const p = spawn(process.execPath, ['--expose-gc', '--import', hook, script, role, ...words], { stdio: ['pipe', 'pipe', 'pipe'], env });
   const lines = { out: [], err: [] };
   const waiters = [];
   const feed = (kind) => {
@@ -75,10 +78,11 @@ function child(script, role, params) {
   return { p, exited, expect: (prefix) => new Promise((resolve) => waiters.push({ prefix, resolve })) };
 }
 
-async function runOnce(script, params) {
-  const server = child(script, 'server', params);
-  const port = Number(await server.expect('READY '));
-  const client = child(script, 'client', { ...params, host: '127.0.0.1', port });
+async function runOnce(script, params, unix) {
+  const server = child(script, 'server', params, unix);
+  // A port, or the path of a Unix-domain socket (passed on as port=, as the harness does).
+  const port = await server.expect('READY ');
+  const client = child(script, 'client', { ...params, host: '127.0.0.1', port }, unix);
   const clientCpu = client.expect('CPU ');
   const result = JSON.parse(await client.expect('RESULT '));
   const cpuC = Number(await clientCpu);
@@ -111,7 +115,7 @@ for (const [name, w] of Object.entries(workloads)) {
       const script = path(w);
       if (!existsSync(script)) continue;
       const params = impl === 'node:net' ? Object.fromEntries(Object.entries(w.params).filter(([k]) => k !== 'api')) : w.params;
-      const { result, cpuC, cpuS } = await runOnce(script, params);
+      const { result, cpuC, cpuS } = await runOnce(script, params, w.unix === true);
       const per = w.per(result);
       const s = (samples[impl] ??= { rate: [], cpu: [], cpuC: [], cpuS: [] });
       s.rate.push(per / result.seconds);
