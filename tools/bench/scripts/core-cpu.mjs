@@ -4,7 +4,7 @@
 // time (user + system, from the first socket on); the rows run interleaved, `--reps N` times,
 // and the medians of µs/op (client + server) and of the wall metric are printed with their
 // ratios to node:net.
-//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [pingpong|lines|lines-try|bulk|unix-bulk|tls-pingpong]
+//   node tools/bench/scripts/core-cpu.mjs [--reps N] [--scale F] [--before DIR] [--sockchan] [pingpong|lines|lines-try|bulk|unix-bulk|tls-pingpong|tls-bulk|tls-handshakes]
 // `--before DIR`: also run DIR/core-<workload>.js (a copy of tools/bench/dist/rows next to an
 // older build of @sockchan/core in DIR/../node_modules) as the `before` row.
 import process from 'node:process';
@@ -27,6 +27,9 @@ function option(name, fallback) {
 const reps = Number(option('--reps', '5'));
 const scale = Number(option('--scale', '1'));
 const beforeDir = option('--before', undefined);
+// `--sockchan`: also run the full stack's rows (sockchan-<workload>.js, tls-sockchan.js).
+const withSockchan = argv.includes('--sockchan');
+if (withSockchan) argv.splice(argv.indexOf('--sockchan'), 1);
 const only = argv;
 
 const workloads = {
@@ -39,12 +42,15 @@ const workloads = {
   // TLS: tls-node.js (as the node:net row) against tls-core.js; needs SOCKCHAN_BENCH_TLS_DIR
   // (cert.pem and key.pem for localhost and 127.0.0.1, as the bench harness makes them).
   'tls-pingpong': { tls: true, params: { count: Math.round(10_000 * scale), warmup: Math.round(4_000 * scale) }, per: (r) => r.ops, unit: 'rt' },
+  'tls-bulk': { tls: true, params: { bytes: Math.round(64 * scale) * 1024 * 1024, chunk: 65536 }, per: (r) => r.bytes / 1e6, unit: 'MB' },
+  'tls-handshakes': { tls: true, params: { handshakes: Math.round(1_000 * scale) }, per: (r) => r.ops, unit: 'handshake' },
 };
 
 const impls = {
   'node:net': (w) => join(benchRows, w.tls ? 'tls-node.js' : `net-${w.script}.js`),
   ...(beforeDir === undefined ? {} : { before: (w) => join(beforeDir, w.tls ? 'tls-core.js' : `core-${w.script}.js`) }),
   core: (w) => join(benchRows, w.tls ? 'tls-core.js' : `core-${w.script}.js`),
+  ...(withSockchan ? { sockchan: (w) => join(benchRows, w.tls ? 'tls-sockchan.js' : `sockchan-${w.script}.js`) } : {}),
 };
 
 function child(script, role, params, unix) {
@@ -103,7 +109,7 @@ function median(xs) {
 }
 
 if (only.some((name) => workloads[name]?.tls) && !process.env.SOCKCHAN_BENCH_TLS_DIR) {
-  process.stderr.write('tls-pingpong needs SOCKCHAN_BENCH_TLS_DIR (a directory with cert.pem and key.pem)\n');
+  process.stderr.write('the tls-* workloads need SOCKCHAN_BENCH_TLS_DIR (a directory with cert.pem and key.pem)\n');
   process.exit(2);
 }
 const out = [];
