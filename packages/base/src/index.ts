@@ -24,3 +24,4 @@ export { ReverseNames, reverseNames, setReverseLookup } from './reverse.js';
 export type { ReverseLookup, ReverseNamesOptions, ReverseNamesStats } from './reverse.js';
 export { checkUnixPath, UNIX_PATH_MAX } from './unix-path.js';
 export type { UnixSocketAddress } from './unix-path.js';
+export { descriptorOf, readNow, writeNow } from './descriptor-io.js';

@@ -1,6 +1,6 @@
 /** Text and copied-byte writes to a stream, through pooled copy buffers for sockets. */
-import { writeSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
+import { descriptorOf, writeNow } from '@sockchan/base';
 
 /** Up to this size Node copies a string write through a stack buffer: no allocation at all. */
 const STACK_WRITE_LIMIT = 16 * 1024;
@@ -87,8 +87,8 @@ export function writeLatin1(s: Duplex, text: string, done?: WriteDone): void {
   writePooled(s, entry, n, done);
 }
 
-/** What a direct write reads of Node's socket internals: the handle's descriptor (-1 when it has none). */
-type SocketInternals = Duplex & { _handle?: { fd?: unknown } | null; encrypted?: boolean; connecting?: boolean };
+/** What a direct write reads of Node's socket internals besides the descriptor. */
+type SocketInternals = Duplex & { encrypted?: boolean; connecting?: boolean };
 
 /**
  * Hands the caller's `bytes` on without a copy where no view of them can outlive the call, when
@@ -109,20 +109,13 @@ function writeAtOnce(s: SocketInternals, bytes: Buffer): number {
     s.write(bytes);
     return bytes.length;
   }
-  const fd = s._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) return 0;
-  // A full socket buffer throws EAGAIN: an error without a stack costs a fraction of one with.
-  const stackLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  const fd = descriptorOf(s);
+  if (fd < 0) return 0;
   try {
-    return writeSync(fd, bytes, 0, bytes.length);
+    return writeNow(fd, bytes); // 0 when the kernel's buffer is full
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 0; // the kernel's buffer is full
     s.destroy(err as Error);
     return -1;
-  } finally {
-    Error.stackTraceLimit = stackLimit;
   }
 }
 

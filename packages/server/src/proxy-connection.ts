@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { SockchanError, displayAddress, toSockchanError, valueText } from '@sockchan/base';
+import { SockchanError, descriptorOf, displayAddress, readNow, toSockchanError, valueText } from '@sockchan/base';
 import { addressMatcher } from './address-match.js';
 import { ProxyHeaderParser } from './proxy-protocol.js';
 import type { ProxyHeader } from './proxy-protocol.js';
@@ -115,14 +115,55 @@ export function readProxyHeader(socket: Socket, timeoutMs: number, done: ProxyHe
   const s = socket as PendingSocket;
   // Asked now (one getpeername, which Node caches): messages name the peer after the socket is gone.
   void s.remoteAddress;
+  const parser = new ProxyHeaderParser();
+  if (readArrived(s, parser, done)) return;
   // The global setTimeout, so that tests can drive it with a virtual clock.
   const timer = setTimeout(onTimeout, timeoutMs, s);
   timer.unref();
-  s[kPending] = { parser: new ProxyHeaderParser(), timer, timeout: timeoutMs, done };
+  s[kPending] = { parser, timer, timeout: timeoutMs, done };
   s.on('readable', onReadable);
   s.on('end', onEnd);
   s.on('error', onError);
   s.on('close', onClose);
+}
+
+/**
+ * How much a read at accept takes: a v1 header (at most 107 bytes) or a v2 one with the TLVs a
+ * load balancer adds, and what the client sent with it. A longer header is read on as it arrives.
+ */
+const FIRST_READ = 1024;
+
+/**
+ * Reads what the proxy has sent by the time its connection is accepted, with one read(2) on the
+ * descriptor (libuv has not read it yet: it polls a new connection on its next turn). A proxy
+ * sends its header at once, so it is usually there, and the connection reaches `done` now instead
+ * of after another event-loop turn and Node's readable machinery. True when it is settled here:
+ * the header parsed (the bytes after it put back for the channel) or the header is bad. False
+ * when more is needed (the parser holds what came) or the kernel said anything else (nothing yet,
+ * end of stream, an error): the event-driven reader goes on and meets the same state.
+ */
+function readArrived(s: PendingSocket, parser: ProxyHeaderParser, done: ProxyHeaderCallback): boolean {
+  const fd = descriptorOf(s);
+  if (fd < 0) return false;
+  // Not shared: the parsed header's TLV values and the rest are views of these bytes.
+  const into = Buffer.allocUnsafe(FIRST_READ);
+  let n: number;
+  try {
+    n = readNow(fd, into);
+  } catch (err) {
+    fail(s, done, (peer) => toSockchanError(`couldn't read PROXY protocol header${peer}: `, err));
+    return true;
+  }
+  if (n <= 0) return false;
+  const result = parser.push(into.subarray(0, n));
+  if (result.status === 'more') return false;
+  if (result.status === 'error') {
+    fail(s, done, (peer) => proxyError(`bad PROXY protocol header${peer}: ${result.reason}`));
+    return true;
+  }
+  if (result.rest.length > 0) s.unshift(result.rest);
+  done(undefined, result.header, s);
+  return true;
 }
 
 function detach(s: PendingSocket): Pending | undefined {
@@ -140,12 +181,17 @@ function detach(s: PendingSocket): Pending | undefined {
 function failWith(s: PendingSocket, make: (p: Pending, peer: string) => SockchanError): void {
   const p = detach(s);
   if (p === undefined) return;
+  fail(s, p.done, (peer) => make(p, peer));
+}
+
+/** Destroys the socket and tells `done` why, naming the peer. */
+function fail(s: PendingSocket, done: ProxyHeaderCallback, make: (peer: string) => SockchanError): void {
   const address = s.remoteAddress;
   const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${s.remotePort ?? 0}`;
   // A late 'error' from the destroyed socket must not go unhandled.
   s.on('error', ignore);
   s.destroy();
-  p.done(make(p, peer), undefined, s);
+  done(make(peer), undefined, s);
 }
 
 function ignore(): void {

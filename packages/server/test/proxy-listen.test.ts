@@ -4,6 +4,9 @@
 // the header eaten, an IPv4 proxy seen as an IPv4-mapped IPv6 peer.
 import net from 'node:net';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SockchanError } from '@sockchan/base';
 import { CleanupList, assertTestNames } from '@sockchan/test-support';
@@ -325,5 +328,134 @@ describe('listen({ proxyProtocol })', () => {
     );
     expect(err).toBeInstanceOf(SockchanError);
     expect((err as SockchanError).message).toContain(message);
+  });
+});
+
+describe('readProxyHeader: a header that is there at accept is read at once', () => {
+  // A Unix-domain connection: a write(2) puts the bytes in the peer's receive queue before it
+  // returns, so once the client's write callback ran they are there for the server to read.
+  // The server side is accepted paused (pauseOnConnect), as a listener's socket is before libuv
+  // polls it: nothing has read it when readProxyHeader starts.
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sockchan-proxy-'));
+    return () => rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function pair(name: string): Promise<{ client: net.Socket; server: net.Socket }> {
+    const path = join(dir, name);
+    const srv = net.createServer({ pauseOnConnect: true });
+    const accepted = new Promise<net.Socket>((resolve) => srv.once('connection', resolve));
+    await new Promise<void>((resolve) => srv.listen(path, resolve));
+    cleanup.add(srv);
+    const client = cleanup.add(net.connect(path));
+    client.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    const server = cleanup.add(await accepted);
+    return { client, server };
+  }
+
+  /** Calls readProxyHeader and says whether `done` ran before it returned, then waits for it. */
+  async function readHeader(server: net.Socket): Promise<{ atOnce: boolean; err: SockchanError | undefined; header: ProxyHeader | undefined }> {
+    let settled: { err: SockchanError | undefined; header: ProxyHeader | undefined } | undefined;
+    let calls = 0;
+    const result = new Promise<{ err: SockchanError | undefined; header: ProxyHeader | undefined }>((resolve) => {
+      readProxyHeader(server, 5000, (err, header) => {
+        calls += 1;
+        settled = { err, header };
+        resolve(settled);
+      });
+    });
+    const atOnce = settled !== undefined;
+    const r = await result;
+    expect(calls).toBe(1);
+    return { atOnce, ...r };
+  }
+
+  const tlvHeader = (valueLength: number): Buffer =>
+    Buffer.from(
+      encodeProxyHeader({
+        source: { address: '2001:db8::7', port: 5555 },
+        destination: { address: '2001:db8::1', port: 443 },
+        tlvs: [
+          { type: 0x01, value: Buffer.from('h2') },
+          { type: 0xe0, value: Buffer.alloc(valueLength, 0x5a) },
+        ],
+      }),
+    );
+
+  it('header, TLVs and the bytes after it, all there: done before readProxyHeader returns, nothing lost or shared', async () => {
+    const { client, server } = await pair('a.sock');
+    await write(client, Buffer.concat([tlvHeader(40), Buffer.from('first\n')]));
+    const got = await readHeader(server);
+    expect(got.atOnce).toBe(true);
+    expect(got.err).toBeUndefined();
+    expect(got.header?.source).toEqual({ address: '2001:db8::7', port: 5555 });
+    const tlv = got.header?.tlvs.find((t) => t.type === 0xe0);
+    // 2 MiB more through the same socket: the header's TLV value must not be a view of a reused buffer.
+    const body = Buffer.alloc(2 * 1024 * 1024, 0x31);
+    const received = readToEnd(server);
+    server.resume(); // accepted paused
+    client.end(body);
+    const all = await received;
+    expect(all.slice(0, 6)).toBe('first\n');
+    expect(all.length).toBe(6 + body.length);
+    expect(/^1*$/.test(all.slice(6))).toBe(true);
+    expect(Buffer.from(tlv?.value ?? []).equals(Buffer.alloc(40, 0x5a))).toBe(true);
+  });
+
+  it('a header longer than the first read: read on as it arrives, the TLV whole', async () => {
+    const { client, server } = await pair('b.sock');
+    const header = tlvHeader(3000);
+    await write(client, Buffer.concat([header, Buffer.from('after\n')]));
+    const got = await readHeader(server);
+    expect(got.atOnce).toBe(false);
+    expect(got.err).toBeUndefined();
+    expect(Buffer.from(got.header?.tlvs.find((t) => t.type === 0xe0)?.value ?? []).equals(Buffer.alloc(3000, 0x5a))).toBe(true);
+    expect(await readLine(server)).toBe('after');
+  });
+
+  it('part of the header at accept, the rest later: the parser keeps the first part', async () => {
+    const { client, server } = await pair('c.sock');
+    const header = tlvHeader(10);
+    await write(client, header.subarray(0, 20));
+    const pending = readHeader(server);
+    await write(client, Buffer.concat([header.subarray(20), Buffer.from('tail\n')]));
+    const got = await pending;
+    expect(got.atOnce).toBe(false);
+    expect(got.header?.alpn).toBe('h2');
+    expect(await readLine(server)).toBe('tail');
+  });
+
+  it('nothing yet at accept: the header is read when it comes', async () => {
+    const { client, server } = await pair('d.sock');
+    const pending = readHeader(server);
+    await write(client, `${v1('192.0.2.8', 4000)}x\n`);
+    const got = await pending;
+    expect(got.atOnce).toBe(false);
+    expect(got.header?.source).toEqual({ address: '192.0.2.8', port: 4000 });
+    expect(await readLine(server)).toBe('x');
+  });
+
+  it('a bad header that is there at accept: refused at once, the socket destroyed', async () => {
+    const { client, server } = await pair('e.sock');
+    await write(client, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const got = await readHeader(server);
+    expect(got.atOnce).toBe(true);
+    expect(got.err?.code).toBe('ERR_SOCKCHAN_PROXY');
+    expect(got.err?.message).toMatch(/^bad PROXY protocol header: /);
+    expect(server.destroyed).toBe(true);
+    await closed(client);
+  });
+
+  it('the peer closed before sending a header that was there: reported once, as on the event path', async () => {
+    const { client, server } = await pair('f.sock');
+    await new Promise<void>((resolve) => client.end(resolve));
+    const got = await readHeader(server);
+    expect(got.atOnce).toBe(false);
+    expect(got.err?.message).toMatch(/^no PROXY protocol header.*: the connection was closed before sending one$/);
   });
 });
