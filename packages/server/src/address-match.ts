@@ -163,6 +163,9 @@ function parseBlock(entry: unknown, name: string): Block {
   return { bytes, bits };
 }
 
+/** Answers an address matcher keeps (then it starts over): far more than a server has proxies. */
+const KNOWN_ANSWERS = 1024;
+
 /**
  * A predicate over numeric peer addresses, made from a list of addresses and CIDR blocks
  * (`'127.0.0.1'`, `'10.0.0.0/8'`, `'::1'`, `'fd00::/8'`). An IPv4 address and its IPv4-mapped
@@ -180,10 +183,16 @@ export function addressMatcher(list: readonly string[], name = 'proxyProtocol.fr
     });
   }
   const blocks = list.map((entry: unknown) => parseBlock(entry, name));
+  // A server asks for every connection, and its peers are few (the load balancers): answers
+  // are kept, so the address text is parsed once per peer, not once per connection.
+  const known = new Map<string, boolean>();
   return (address: string): boolean => {
+    const answer = known.get(address);
+    if (answer !== undefined) return answer;
     const bytes = addressBytes(address);
-    if (bytes === undefined) return false;
-    for (const block of blocks) if (prefixMatches(block, bytes)) return true;
-    return false;
+    const matches = bytes !== undefined && blocks.some((block) => prefixMatches(block, bytes));
+    if (known.size >= KNOWN_ANSWERS) known.clear();
+    known.set(address, matches);
+    return matches;
   };
 }

@@ -22,7 +22,7 @@ import type { DescriptorClient } from './descriptors.js';
 import { checkOptions, nodeHasReusePort } from './options.js';
 import { listenServer, nodeServerOptions } from './listen-server.js';
 import type { CheckedOptions, ListenOptions } from './options.js';
-import { readProxyHeader } from './proxy-connection.js';
+import { readProxyHeaderFrom } from './proxy-connection.js';
 import type { ProxyHeaderCallback } from './proxy-connection.js';
 import type { ProxyHeader } from './proxy-protocol.js';
 
@@ -222,7 +222,8 @@ export class ListenerImpl implements Listener, DescriptorClient {
     if (path === undefined && address.charCodeAt(0) === 58 && address.startsWith('::ffff:')) address = displayAddress(address);
     const proxy = this.#proxy;
     if (proxy !== undefined && (path !== undefined || proxy.expects(address))) {
-      readProxyHeader(socket, proxy.timeout, path === undefined ? this.#proxied : this.#proxiedOn(path));
+      // The peer is known: no second getpeername for the messages of a failed header.
+      readProxyHeaderFrom(socket, proxy.timeout, path === undefined ? this.#proxied : this.#proxiedOn(path), path === undefined ? address : undefined, port);
       return;
     }
     this.#hand(socket, address, port, undefined);

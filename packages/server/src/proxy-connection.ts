@@ -85,6 +85,9 @@ function expectsAll(): boolean {
 /** Per-socket state while its header is read (under a symbol: no closure per connection). */
 interface Pending {
   readonly parser: ProxyHeaderParser;
+  /** The peer (the proxy) as messages name it: the socket may be gone when they are made. */
+  readonly address: string | undefined;
+  readonly port: number;
   readonly timer: NodeJS.Timeout;
   readonly timeout: number;
   readonly done: ProxyHeaderCallback;
@@ -112,15 +115,22 @@ type PendingSocket = Socket & { [kPending]?: Pending | undefined };
  * way on sockets accepted by any other server (a Unix-socket one, for instance).
  */
 export function readProxyHeader(socket: Socket, timeoutMs: number, done: ProxyHeaderCallback): void {
+  // Asked now (one getpeername): messages name the peer after the socket is gone.
+  readProxyHeaderFrom(socket, timeoutMs, done, socket.remoteAddress, socket.remotePort ?? 0);
+}
+
+/**
+ * {@link readProxyHeader} for a caller that knows the peer's address and port already (the
+ * listener read them at accept): no second getpeername per connection. @internal
+ */
+export function readProxyHeaderFrom(socket: Socket, timeoutMs: number, done: ProxyHeaderCallback, address: string | undefined, port: number): void {
   const s = socket as PendingSocket;
-  // Asked now (one getpeername, which Node caches): messages name the peer after the socket is gone.
-  void s.remoteAddress;
   const parser = new ProxyHeaderParser();
-  if (readArrived(s, parser, done)) return;
+  if (readArrived(s, parser, done, address, port)) return;
   // The global setTimeout, so that tests can drive it with a virtual clock.
   const timer = setTimeout(onTimeout, timeoutMs, s);
   timer.unref();
-  s[kPending] = { parser, timer, timeout: timeoutMs, done };
+  s[kPending] = { parser, address, port, timer, timeout: timeoutMs, done };
   s.on('readable', onReadable);
   s.on('end', onEnd);
   s.on('error', onError);
@@ -142,7 +152,7 @@ const FIRST_READ = 1024;
  * when more is needed (the parser holds what came) or the kernel said anything else (nothing yet,
  * end of stream, an error): the event-driven reader goes on and meets the same state.
  */
-function readArrived(s: PendingSocket, parser: ProxyHeaderParser, done: ProxyHeaderCallback): boolean {
+function readArrived(s: PendingSocket, parser: ProxyHeaderParser, done: ProxyHeaderCallback, address: string | undefined, port: number): boolean {
   const fd = descriptorOf(s);
   if (fd < 0) return false;
   // Not shared: the parsed header's TLV values and the rest are views of these bytes.
@@ -151,14 +161,14 @@ function readArrived(s: PendingSocket, parser: ProxyHeaderParser, done: ProxyHea
   try {
     n = readNow(fd, into);
   } catch (err) {
-    fail(s, done, (peer) => toSockchanError(`couldn't read PROXY protocol header${peer}: `, err));
+    fail(s, done, address, port, (peer) => toSockchanError(`couldn't read PROXY protocol header${peer}: `, err));
     return true;
   }
   if (n <= 0) return false;
   const result = parser.push(into.subarray(0, n));
   if (result.status === 'more') return false;
   if (result.status === 'error') {
-    fail(s, done, (peer) => proxyError(`bad PROXY protocol header${peer}: ${result.reason}`));
+    fail(s, done, address, port, (peer) => proxyError(`bad PROXY protocol header${peer}: ${result.reason}`));
     return true;
   }
   if (result.rest.length > 0) s.unshift(result.rest);
@@ -181,13 +191,12 @@ function detach(s: PendingSocket): Pending | undefined {
 function failWith(s: PendingSocket, make: (p: Pending, peer: string) => SockchanError): void {
   const p = detach(s);
   if (p === undefined) return;
-  fail(s, p.done, (peer) => make(p, peer));
+  fail(s, p.done, p.address, p.port, (peer) => make(p, peer));
 }
 
-/** Destroys the socket and tells `done` why, naming the peer. */
-function fail(s: PendingSocket, done: ProxyHeaderCallback, make: (peer: string) => SockchanError): void {
-  const address = s.remoteAddress;
-  const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${s.remotePort ?? 0}`;
+/** Destroys the socket and tells `done` why, naming the peer (`address`, `port`). */
+function fail(s: PendingSocket, done: ProxyHeaderCallback, address: string | undefined, port: number, make: (peer: string) => SockchanError): void {
+  const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${port}`;
   // A late 'error' from the destroyed socket must not go unhandled.
   s.on('error', ignore);
   s.destroy();

@@ -471,6 +471,22 @@ describe('addresses', () => {
     );
   });
 
+  it('keeps its answers right when asked again, past the answers it keeps (1,024)', () => {
+    const m = addressMatcher(['10.0.0.0/20', '::1']);
+    const list = new net.BlockList();
+    list.addSubnet('10.0.0.0', 20, 'ipv4');
+    list.addAddress('::1', 'ipv6');
+    // 3,000 distinct peers (inside and outside the block), asked twice, then the first ones again.
+    const peers = Array.from({ length: 3000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+    for (const round of [1, 2]) for (const p of peers) expect(m(p), `${p} round ${round}`).toBe(list.check(p, 'ipv4'));
+    for (const p of peers.slice(0, 50)) expect(m(p), p).toBe(list.check(p, 'ipv4'));
+    for (let i = 0; i < 3; i++) {
+      expect(m('::1')).toBe(true);
+      expect(m('::2')).toBe(false);
+      expect(m('localhost')).toBe(false);
+    }
+  });
+
   it('IPv4 entries match IPv4-mapped peers, mapped entries match IPv4 peers', () => {
     const m = addressMatcher(['127.0.0.1', '10.0.0.0/8', '::ffff:192.168.0.0/112', '[::1]', 'fd00::/8']);
     for (const yes of ['127.0.0.1', '::ffff:127.0.0.1', '10.200.3.4', '::FFFF:10.0.0.1', '192.168.7.7', '::1', 'fd12::5']) expect(m(yes), yes).toBe(true);

@@ -341,7 +341,7 @@ export interface AcceptContext {
 
 /** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
 export function accepted(ctx: AcceptContext, s: Socket, address: string, port: number, proxy?: ProxyHeader): void {
-  const chan = new SocketChannel(s, proxy === undefined ? ctx.chanOptions : { ...ctx.chanOptions, proxy });
+  const chan = proxy === undefined ? new SocketChannel(s, ctx.chanOptions) : proxiedChannel(ctx, s, proxy);
   let result: unknown;
   try {
     result = ctx.callback(chan, address, port);
@@ -351,6 +351,28 @@ export function accepted(ctx: AcceptContext, s: Socket, address: string, port: n
   }
   if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
     (result as Promise<unknown>).then(undefined, (err: unknown) => acceptFailed(ctx, chan, err));
+  }
+}
+
+/**
+ * The options of each server's channels with a PROXY header, one object per server, reused: the
+ * constructor reads them at once and keeps none (a copy per connection showed in the accept
+ * rate behind a load balancer).
+ */
+const proxiedOptions = new WeakMap<AcceptContext, NewChannelOptions & { proxy?: ProxyHeader | undefined }>();
+
+function proxiedChannel(ctx: AcceptContext, s: Socket, proxy: ProxyHeader): SocketChannel {
+  let options = proxiedOptions.get(ctx);
+  if (options === undefined) {
+    options = { ...ctx.chanOptions, proxy: undefined };
+    proxiedOptions.set(ctx, options);
+  }
+  options.proxy = proxy;
+  try {
+    // `proxy` is set for the call only (undefined between calls, which the public type leaves out).
+    return new SocketChannel(s, options as SocketChannelConstructorOptions);
+  } finally {
+    options.proxy = undefined;
   }
 }
 
