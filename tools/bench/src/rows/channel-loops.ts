@@ -187,13 +187,18 @@ export function bulkSink(ch: Channel, drain: BulkDrain): void {
  * Buffers, half-closes (close write) and waits for the sink's count.
  */
 export function bulkClient(args: RowArgs): TimedClient {
-  const total = intParam(args, 'bytes');
+  const timed = intParam(args, 'bytes');
+  // The first `warmup` bytes are not timed (see warmupParam); the sink counts them too.
+  const warmup = warmupParam(args);
+  const total = warmup + timed;
   const chunk = Buffer.alloc(intParam(args, 'chunk'), 0x78);
   return async (ch) => {
-    const start = process.hrtime.bigint();
+    let start = process.hrtime.bigint();
     let sent = 0;
     while (sent < total) {
-      const piece = total - sent >= chunk.length ? chunk : chunk.subarray(0, total - sent);
+      if (sent === warmup) start = process.hrtime.bigint();
+      const end = sent < warmup ? warmup : total;
+      const piece = end - sent >= chunk.length ? chunk : chunk.subarray(0, end - sent);
       sent += piece.length;
       await ch.puts(piece, { nonewline: true });
     }
@@ -201,7 +206,7 @@ export function bulkClient(args: RowArgs): TimedClient {
     const reply = await ch.gets();
     const seconds = secondsSince(start);
     if (Number(reply) !== total) fail(`client: sink counted ${String(reply)} bytes, ${total} were sent`);
-    printResult({ bytes: total, seconds });
+    printResult({ bytes: timed, seconds });
     await ch.close();
   };
 }

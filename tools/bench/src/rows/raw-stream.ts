@@ -95,9 +95,12 @@ function pingpong(args: RowArgs, socket: net.Socket): void {
 }
 
 function bulk(args: RowArgs, socket: net.Socket): void {
-  const total = intParam(args, 'bytes');
+  const timed = intParam(args, 'bytes');
+  // The first `warmup` bytes are not timed (see warmupParam); the sink counts them too.
+  const warmup = warmupParam(args);
+  const total = warmup + timed;
   const chunk = Buffer.alloc(intParam(args, 'chunk'), 0x78);
-  const start = process.hrtime.bigint();
+  let start = process.hrtime.bigint();
   let sent = 0;
   let reply = '';
   socket.setEncoding('latin1');
@@ -107,11 +110,13 @@ function bulk(args: RowArgs, socket: net.Socket): void {
   socket.on('end', () => {
     const seconds = secondsSince(start);
     if (Number(reply.trim()) !== total) fail(`client: sink counted ${reply.trim()} bytes, ${total} were sent`);
-    printResult({ bytes: total, seconds });
+    printResult({ bytes: timed, seconds });
   });
   const writeSome = (): void => {
     while (sent < total) {
-      const piece = total - sent >= chunk.length ? chunk : chunk.subarray(0, total - sent);
+      if (sent === warmup) start = process.hrtime.bigint();
+      const end = sent < warmup ? warmup : total;
+      const piece = end - sent >= chunk.length ? chunk : chunk.subarray(0, end - sent);
       sent += piece.length;
       if (!socket.write(piece)) {
         socket.once('drain', writeSome);

@@ -1,7 +1,8 @@
 # Shared plumbing of the tclsh row scripts: arguments, the stdin control protocol of
 # tools/bench/README.md, results. Sourced by every tcl-*.tcl script.
 
-# argv: <role> key=value ... (`warmup`: untimed round trips before a pingpong client's clock starts)
+# argv: <role> key=value ... (`warmup`: untimed round trips before a pingpong client's clock
+# starts, or untimed bytes before a bulk client's)
 set role [lindex $argv 0]
 array set opt {host 127.0.0.1 warmup 0}
 foreach word [lrange $argv 1 end] {
@@ -26,6 +27,17 @@ proc result {args} {
 }
 
 # Seconds since a [clock microseconds] value.
+# Writes n bytes to the binary channel s: whole pieces of chunk (a byte string), then the rest.
+proc sendBytes {s n chunk} {
+    set size [string length $chunk]
+    set sent 0
+    while {$sent + $size <= $n} {
+        puts -nonewline $s $chunk
+        incr sent $size
+    }
+    if {$sent < $n} { puts -nonewline $s [string range $chunk 0 [expr {$n - $sent - 1}]] }
+}
+
 proc secondsSince {start} {
     return [expr {([clock microseconds] - $start) / 1e6}]
 }
