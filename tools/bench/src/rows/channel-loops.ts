@@ -8,7 +8,7 @@
 // return the timed part, to be called with the connected, configured channel: the clock starts
 // when the channel is ready and stops when the last answer is in.
 import type { Channel, ChannelEventHandler } from '@sockchan/core';
-import { fail, intParam, lineBatches, printResult, secondsSince, strParam, warmupParam } from './common.js';
+import { bulkPlan, fail, intParam, lineBatches, printResult, secondsSince, strParam, warmupParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /** pingpong and lines: ASCII lines, LF, one byte per character (as net-pingpong/net-lines). */
@@ -187,18 +187,13 @@ export function bulkSink(ch: Channel, drain: BulkDrain): void {
  * Buffers, half-closes (close write) and waits for the sink's count.
  */
 export function bulkClient(args: RowArgs): TimedClient {
-  const timed = intParam(args, 'bytes');
-  // The first `warmup` bytes are not timed (see warmupParam); the sink counts them too.
-  const warmup = warmupParam(args);
-  const total = warmup + timed;
-  const chunk = Buffer.alloc(intParam(args, 'chunk'), 0x78);
+  const { timed, warmup, total, piece: pieceAfter } = bulkPlan(args);
   return async (ch) => {
     let start = process.hrtime.bigint();
     let sent = 0;
     while (sent < total) {
       if (sent === warmup) start = process.hrtime.bigint();
-      const end = sent < warmup ? warmup : total;
-      const piece = end - sent >= chunk.length ? chunk : chunk.subarray(0, end - sent);
+      const piece = pieceAfter(sent);
       sent += piece.length;
       await ch.puts(piece, { nonewline: true });
     }

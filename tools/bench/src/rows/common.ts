@@ -40,6 +40,39 @@ export function warmupParam(args: RowArgs): number {
   return args.params.has('warmup') ? intParam(args, 'warmup') : 0;
 }
 
+/**
+ * A bulk client's traffic: `warmup` untimed bytes (see warmupParam), then `bytes` timed ones, in
+ * `chunk`-byte pieces; the sink counts both parts (`total`).
+ */
+export interface BulkPlan {
+  /** The bytes the result reports (those sent after the clock starts). */
+  readonly timed: number;
+  /** The untimed bytes sent first. */
+  readonly warmup: number;
+  /** Everything sent: what the sink must count. */
+  readonly total: number;
+  /** The piece to send after `sent` bytes: a whole chunk, or what is left of the current part. */
+  readonly piece: (sent: number) => Buffer;
+}
+
+/** The {@link BulkPlan} of a bulk client's parameters (`bytes`, `chunk`, `warmup`). */
+export function bulkPlan(args: RowArgs): BulkPlan {
+  const timed = intParam(args, 'bytes');
+  const warmup = warmupParam(args);
+  const total = warmup + timed;
+  const chunk = Buffer.alloc(intParam(args, 'chunk'), 0x78);
+  return {
+    timed,
+    warmup,
+    total,
+    piece: (sent) => {
+      // A piece never crosses from the warm-up into the timed part.
+      const end = sent < warmup ? warmup : total;
+      return end - sent >= chunk.length ? chunk : chunk.subarray(0, end - sent);
+    },
+  };
+}
+
 /** A string parameter with a default. */
 export function strParam(args: RowArgs, name: string, fallback: string): string {
   return args.params.get(name) ?? fallback;

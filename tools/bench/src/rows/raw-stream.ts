@@ -7,7 +7,7 @@
 // half-closes; the sink counts bytes and, at EOF, answers with the count as one line. The time
 // runs from the connection being ready to that answer, so every byte has reached the sink.
 import net from 'node:net';
-import { connectSocket, fail, intParam, listenAndAnnounce, printResult, secondsSince, serveControl, strParam, warmupParam } from './common.js';
+import { bulkPlan, connectSocket, fail, intParam, listenAndAnnounce, printResult, secondsSince, serveControl, strParam, warmupParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /** How a raw row listens and connects: node:net, or node:tls with its certificate and trust. */
@@ -95,11 +95,7 @@ function pingpong(args: RowArgs, socket: net.Socket): void {
 }
 
 function bulk(args: RowArgs, socket: net.Socket): void {
-  const timed = intParam(args, 'bytes');
-  // The first `warmup` bytes are not timed (see warmupParam); the sink counts them too.
-  const warmup = warmupParam(args);
-  const total = warmup + timed;
-  const chunk = Buffer.alloc(intParam(args, 'chunk'), 0x78);
+  const { timed, warmup, total, piece: pieceAfter } = bulkPlan(args);
   let start = process.hrtime.bigint();
   let sent = 0;
   let reply = '';
@@ -115,8 +111,7 @@ function bulk(args: RowArgs, socket: net.Socket): void {
   const writeSome = (): void => {
     while (sent < total) {
       if (sent === warmup) start = process.hrtime.bigint();
-      const end = sent < warmup ? warmup : total;
-      const piece = end - sent >= chunk.length ? chunk : chunk.subarray(0, end - sent);
+      const piece = pieceAfter(sent);
       sent += piece.length;
       if (!socket.write(piece)) {
         socket.once('drain', writeSome);

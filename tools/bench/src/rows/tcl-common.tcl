@@ -26,7 +26,6 @@ proc result {args} {
     flush stdout
 }
 
-# Seconds since a [clock microseconds] value.
 # Writes n bytes to the binary channel s: whole pieces of chunk (a byte string), then the rest.
 proc sendBytes {s n chunk} {
     set size [string length $chunk]
@@ -38,6 +37,7 @@ proc sendBytes {s n chunk} {
     if {$sent < $n} { puts -nonewline $s [string range $chunk 0 [expr {$n - $sent - 1}]] }
 }
 
+# Seconds since a [clock microseconds] value.
 proc secondsSince {start} {
     return [expr {([clock microseconds] - $start) / 1e6}]
 }
