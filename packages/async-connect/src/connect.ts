@@ -1,12 +1,12 @@
 import { connect as netConnect } from 'node:net';
-import type { OnReadOpts, Socket } from 'node:net';
+import type { OnReadOpts, Socket, TcpNetConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
 import { whenAborted } from './abort.js';
 import { connectError } from './errors.js';
 import { ConnectHistory } from './history.js';
 import { HappyEyeballs, resolveTuning } from './machine.js';
-import type { HappyEyeballsTuning } from './machine.js';
+import type { HappyEyeballsOptions, HappyEyeballsTuning } from './machine.js';
 import type { Action, Attempt, Family, HistoryEntry } from './types.js';
 import { systemResolver } from './resolver.js';
 import type { Resolver } from './resolver.js';
@@ -133,14 +133,12 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-/** The tuning options that are set (exactOptionalPropertyTypes: no `undefined` values). */
-function pickTuning(options: HappyEyeballsTuning): HappyEyeballsTuning {
-  const tuning: HappyEyeballsTuning = {};
+/** Copies the tuning options that are set into `tuning` (exactOptionalPropertyTypes: no `undefined` values). */
+function pickTuning(options: HappyEyeballsTuning, tuning: HappyEyeballsTuning): void {
   if (options.connectionAttemptDelay !== undefined) tuning.connectionAttemptDelay = options.connectionAttemptDelay;
   if (options.resolutionDelay !== undefined) tuning.resolutionDelay = options.resolutionDelay;
   if (options.firstAddressFamilyCount !== undefined) tuning.firstAddressFamilyCount = options.firstAddressFamilyCount;
   if (options.connectTimeout !== undefined) tuning.connectTimeout = options.connectTimeout;
-  return tuning;
 }
 
 function codeOf(err: unknown): string | undefined {
@@ -160,29 +158,45 @@ export function connect(host: string, port: number | string, options: ConnectOpt
 }
 
 /** {@link connect} with the clock and timer given (a virtual clock in tests). */
-export async function connectWithClock(host: string, port: number | string, options: ConnectOptions, clock: DriverClock): Promise<ConnectResult> {
-  const args = checkConnectArguments(host, port, options);
-  const { signal } = options;
-  if (signal?.aborted === true) throw abortedError(signal.reason);
-  const resolver = options.resolver ?? systemResolver;
-  let localAddresses: string[] | undefined;
-  if (options.myaddr !== undefined) {
-    localAddresses = await resolveLocal(options.myaddr, resolver);
-    // The signal may have fired during that lookup.
-    if (isAborted(signal)) throw abortedError(signal?.reason);
+export function connectWithClock(host: string, port: number | string, options: ConnectOptions, clock: DriverClock): Promise<ConnectResult> {
+  // Not an async function: a connect without `myaddr` starts its driver now, with no promise
+  // and no turn of its own in front of the one it returns.
+  try {
+    const args = checkConnectArguments(host, port, options);
+    const { signal } = options;
+    if (signal?.aborted === true) throw abortedError(signal.reason);
+    const resolver = options.resolver ?? systemResolver;
+    const myaddr = options.myaddr;
+    if (myaddr === undefined) return startDriver(args, options, resolver, clock, undefined);
+    return resolveLocal(myaddr, resolver).then((localAddresses) => {
+      // The signal may have fired during that lookup.
+      if (isAborted(signal)) throw abortedError(signal?.reason);
+      return startDriver(args, options, resolver, clock, localAddresses);
+    });
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
+}
+
+/** Makes the machine for one connect and runs it with a {@link Driver}. */
+function startDriver(
+  args: CheckedConnectArguments,
+  options: ConnectOptions,
+  resolver: Resolver,
+  clock: DriverClock,
+  localAddresses: string[] | undefined,
+): Promise<ConnectResult> {
   const literal = addressFamily(args.host);
   const history = options.useHistory === false || literal !== 0 ? undefined : (options.history ?? defaultHistory);
   const remembered = history?.get(args.host, clock.now());
-  const machine = new HappyEyeballs({
-    port: args.port,
-    ...pickTuning(options),
-    ...(localAddresses === undefined ? {} : { localAddresses }),
-    ...(args.localPort === undefined ? {} : { localPort: args.localPort }),
-    ...(remembered === undefined ? {} : { preferred: remembered }),
-    ...(literal === 0 ? {} : { families: [literal] }),
-  });
-  return new Driver(machine, args, resolver, options, history, clock).run();
+  // Set one by one (no spreads: each is a copy through V8's runtime, on every connect).
+  const machineOptions: HappyEyeballsOptions = { port: args.port };
+  pickTuning(options, machineOptions);
+  if (localAddresses !== undefined) machineOptions.localAddresses = localAddresses;
+  if (args.localPort !== undefined) machineOptions.localPort = args.localPort;
+  if (remembered !== undefined) machineOptions.preferred = remembered;
+  if (literal !== 0) machineOptions.families = [literal];
+  return new Driver(new HappyEyeballs(machineOptions), args, resolver, options, history, clock).run();
 }
 
 /** Runs one machine with real sockets, one timer and the resolver. */
@@ -344,16 +358,14 @@ class Driver {
     const id = attempt.id;
     let socket: Socket;
     try {
-      socket = netConnect({
-        host: attempt.address,
-        port: attempt.port,
-        family: attempt.family,
-        autoSelectFamily: false,
-        ...(this.#options.allowHalfOpen === true ? { allowHalfOpen: true } : {}),
-        ...(this.#options.onread === undefined ? {} : { onread: this.#options.onread }),
-        ...(attempt.localAddress === undefined ? {} : { localAddress: attempt.localAddress }),
-        ...(attempt.localPort === undefined ? {} : { localPort: attempt.localPort }),
-      });
+      // Set one by one (no spreads: each is a copy through V8's runtime, on every attempt).
+      const connectOptions: TcpNetConnectOpts = { host: attempt.address, port: attempt.port, family: attempt.family, autoSelectFamily: false };
+      const o = this.#options;
+      if (o.allowHalfOpen === true) connectOptions.allowHalfOpen = true;
+      if (o.onread !== undefined) connectOptions.onread = o.onread;
+      if (attempt.localAddress !== undefined) connectOptions.localAddress = attempt.localAddress;
+      if (attempt.localPort !== undefined) connectOptions.localPort = attempt.localPort;
+      socket = netConnect(connectOptions);
     } catch (err) {
       // Node throws synchronously only for arguments it rejects (a malformed address).
       this.#errors.set(id, err);

@@ -79,7 +79,10 @@ export abstract class ChannelInput extends ChannelOutput {
     }
     const waiter = new ReadWaiter(kind, count, wait);
     const promise = waiterPromise(waiter);
-    (this.readWaiters ??= []).push(waiter);
+    // A one-element literal for the usual lone waiter: no growth of an empty array.
+    const waiters = this.readWaiters;
+    if (waiters === undefined) this.readWaiters = [waiter];
+    else waiters.push(waiter);
     this.serviceReads();
     return promise;
   }

@@ -8,6 +8,13 @@ import { Conn } from './channel-state.js';
 import type { Channel, ChannelEventHandler } from './channel.js';
 import { ChannelInput } from './channel-input.js';
 
+/**
+ * Reads of at least this many bytes may be followed by more in the same event loop turn: libuv
+ * reads again after a read that filled its 64 KiB buffer, and a TLS socket emits one read per
+ * record (at most 16 KiB of data each).
+ */
+const BURST_READ_BYTES = 16 * 1024;
+
 /** The event scheduler of a {@link Channel} (see the module comment). */
 export abstract class EventScheduler extends ChannelInput {
   /** @internal */
@@ -46,12 +53,20 @@ export abstract class EventScheduler extends ChannelInput {
     setImmediate(runEvents, this);
   }
 
-  /** @internal Runs the readable handler now (new input from a socket read); level-triggered re-runs stay deferred. */
-  protected runReadable(): void {
+  /**
+   * @internal Runs the readable handler now (new input from a socket read of `bytes` bytes);
+   * level-triggered re-runs stay deferred.
+   */
+  protected runReadable(bytes: number): void {
     this.runReadableHandler();
-    // The rest of this turn's reads wait for the deferred run, which sees them all at once: one
-    // run per 64 KiB chunk (a bulk sink) would cost far more than the one run per burst before.
-    if (!this.eventScheduled && !this.closed) this.deferEvents();
+    if (this.eventScheduled || this.closed) return;
+    // A full read (libuv's 64 KiB, a whole 16 KiB TLS record) is likely one of a burst: the rest
+    // of this turn's reads wait for the deferred run, which sees them all at once (one run per
+    // chunk of a bulk sink would cost far more than one run per burst). A shorter read emptied
+    // the socket: a deferred run is only needed if the handler left something to do, and
+    // skipping it saves an immediate per message on a request/response connection.
+    if (bytes >= BURST_READ_BYTES) this.deferEvents();
+    else this.scheduleEvents();
   }
 
   /** @internal Runs the readable handler if its condition holds and it is not still running. */

@@ -373,10 +373,31 @@ const NON_LATIN1 = /[^\u0000-\u00ff]/;
 // Tcl's ascii table has no U+007F on output (it writes `?`): the fast path stops before it.
 // eslint-disable-next-line no-control-regex -- a range test that starts at U+0000
 const NON_ASCII = /[^\u0000-\u007e]/;
+/**
+ * Texts up to this length are range-checked by a loop over their code units: for a short line
+ * (a request, a reply) that costs a few instructions, a regex test some hundred.
+ */
+const SCAN_LIMIT = 64;
+
+/** True when no code unit of `t` is above `max`. */
+function unitsAtMost(t: string, max: number): boolean {
+  for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) > max) return false;
+  return true;
+}
+
+/** True when `t` has no surrogate code unit (paired or not), as `SURROGATE` tests. */
+function noSurrogate(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
 const ALWAYS: FastPathSpec = { enc: 'latin1', ok: () => true };
-const UTF8: FastPathSpec = { enc: 'utf8', ok: (t) => !SURROGATE.test(t) };
-const LATIN1: FastPathSpec = { enc: 'latin1', ok: (t) => !NON_LATIN1.test(t) };
-const ASCII: FastPathSpec = { enc: 'latin1', ok: (t) => !NON_ASCII.test(t) };
+const UTF8: FastPathSpec = { enc: 'utf8', ok: (t) => (t.length <= SCAN_LIMIT ? noSurrogate(t) : !SURROGATE.test(t)) };
+const LATIN1: FastPathSpec = { enc: 'latin1', ok: (t) => (t.length <= SCAN_LIMIT ? unitsAtMost(t, 0xff) : !NON_LATIN1.test(t)) };
+const ASCII: FastPathSpec = { enc: 'latin1', ok: (t) => (t.length <= SCAN_LIMIT ? unitsAtMost(t, 0x7e) : !NON_ASCII.test(t)) };
 
 /**
  * Encodings whose Tcl bytes Node produces itself: `binary` is the low 8 bits of each character

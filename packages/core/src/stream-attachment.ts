@@ -75,7 +75,7 @@ export abstract class StreamAttachment extends EventScheduler {
       // instead of one phase later (setImmediate). A server answering from its handler then
       // writes before the peer has gone idle. Other streams (an in-memory pair pushes inside
       // the other end's write) keep the deferred run: a handler never runs inside user code.
-      if (fromEventLoop && !this.eventScheduled && !this.readableRunning) this.runReadable();
+      if (fromEventLoop && !this.eventScheduled && !this.readableRunning) this.runReadable(chunk.length);
       else this.scheduleEvents();
     }
     // After the waiters ran: one that failed (a line over maxLine) leaves the input to this bound.

@@ -230,7 +230,15 @@ describe('a readable handler on a socket runs within the read', () => {
 });
 
 describe('the in-read run of the readable handler, once per turn', () => {
-  it('later reads of the same event loop turn wait for the deferred run, which sees them all', async () => {
+  // onData(chunk, true) is what a socket read calls; several reads in one turn, each followed by
+  // its callback's microtasks (as libuv's reads are).
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+  // A read this long may be one of a burst (a TLS record's most; libuv reads again after 64 KiB).
+  const FULL = 16 * 1024;
+
+  it('after a full read, later reads of the same event loop turn wait for the deferred run, which sees them all', async () => {
     const [mine, peer] = duplexPair();
     const ch = new Channel(mine, { blocking: false, translation: 'binary' });
     const runs: number[] = [];
@@ -239,24 +247,63 @@ describe('the in-read run of the readable handler, once per turn', () => {
       const got = await c.readBytes();
       runs.push(got.length);
     });
-    // onData(chunk, true) is what a socket read calls; three reads in one turn, each followed by
-    // its callback's microtasks (as libuv's reads are).
-    const settle = async (): Promise<void> => {
-      for (let i = 0; i < 10; i++) await Promise.resolve();
-    };
+    ch.onData(Buffer.alloc(FULL, 1), true);
+    await settle();
+    expect(runs).toEqual([FULL]);
+    ch.onData(Buffer.alloc(FULL, 2), true);
+    await settle();
+    ch.onData(Buffer.alloc(3, 3), true);
+    await settle();
+    expect(runs).toEqual([FULL]);
+    await turns(1);
+    await settle();
+    // One deferred run (nonblocking readBytes gives one chunk per call); the rest stays for the next.
+    expect(runs).toEqual([FULL, FULL]);
+    expect(ch.pending('input')).toBe(3);
+    ch.onReadable(null);
+    await ch.close();
+    peer.destroy();
+  });
+
+  it('a short read (the socket emptied) runs the handler at once, and no deferred run follows when it took everything', async () => {
+    const [mine, peer] = duplexPair();
+    const ch = new Channel(mine, { blocking: false, translation: 'binary' });
+    const runs: number[] = [];
+    ch.onReadable((c) => {
+      void c.readBytes().then((got) => runs.push(got.length));
+    });
     ch.onData(Buffer.from('a'), true);
     await settle();
     expect(runs).toEqual([1]);
     ch.onData(Buffer.from('bb'), true);
     await settle();
-    ch.onData(Buffer.from('ccc'), true);
+    expect(runs).toEqual([1, 2]);
+    await turns(2);
     await settle();
-    expect(runs).toEqual([1]);
+    expect(runs).toEqual([1, 2]);
+    expect(ch.pending('input')).toBe(0);
+    ch.onReadable(null);
+    await ch.close();
+    peer.destroy();
+  });
+
+  it('a short read whose handler leaves input gets the level-triggered re-run on the next turn', async () => {
+    const [mine, peer] = duplexPair();
+    const ch = new Channel(mine, { blocking: false, translation: 'binary' });
+    const runs: string[] = [];
+    ch.onReadable((c) => {
+      // One byte per run: the rest keeps the channel readable.
+      void c.readBytes(1).then((got) => runs.push(Buffer.from(got).toString()));
+    });
+    ch.onData(Buffer.from('xyz'), true);
+    await settle();
+    expect(runs).toEqual(['x']);
     await turns(1);
     await settle();
-    // One deferred run (nonblocking readBytes gives one chunk per call); the rest stays for the next.
-    expect(runs).toEqual([1, 2]);
-    expect(ch.pending('input')).toBe(3);
+    expect(runs).toEqual(['x', 'y']);
+    await turns(1);
+    await settle();
+    expect(runs).toEqual(['x', 'y', 'z']);
     ch.onReadable(null);
     await ch.close();
     peer.destroy();

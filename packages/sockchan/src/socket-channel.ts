@@ -176,6 +176,9 @@ export class SocketChannel extends Channel {
       this.#ends = { peer: undefined, local: undefined, path };
     }
     if (options.proxy !== undefined) this.ends().proxy = options.proxy;
+    // The socket options as booleans, without configure() (which takes Tcl's booleans too).
+    if (options.keepalive === true) this.#bits |= Bit.Keepalive;
+    if (options.nodelay === true) this.#bits |= Bit.Nodelay;
     // Core's setter checks it (ERR_SOCKCHAN_BAD_VALUE); set here, not through super(), so that
     // accepted channels cost no options object of their own.
     const maxLine = options.maxLine;
@@ -523,7 +526,12 @@ function shownAddress(address: string): string {
 
 /** True when the constructor options hold channel settings (anything but `name`, `reverseLookup`, `maxLine` and `path`). */
 function hasSettings(options: SocketChannelConstructorOptions): boolean {
-  for (const key in options) if (key !== 'name' && key !== 'reverseLookup' && key !== 'maxLine' && key !== 'proxy' && key !== 'path') return true;
+  for (const key in options) {
+    if (key === 'name' || key === 'reverseLookup' || key === 'maxLine' || key === 'proxy' || key === 'path') continue;
+    // Set by the constructor itself when given as booleans (as socket() and tls.socket pass them).
+    if (key === 'keepalive' ? typeof options.keepalive === 'boolean' : key === 'nodelay' && typeof options.nodelay === 'boolean') continue;
+    return true;
+  }
   return false;
 }
 

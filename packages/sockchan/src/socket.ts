@@ -159,7 +159,7 @@ function shownValue(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
-const CLIENT_OPTION_NAMES = [
+export const CLIENT_OPTION_NAMES = [
   'async',
   'connectTimeout',
   'connectionAttemptDelay',
@@ -188,6 +188,17 @@ const SERVER_OPTION_NAMES = [
   'reverseLookup',
 ] as const;
 
+/** The client's option names with a caller's (`tls.socket`'s), sorted; made once per list of extra names. */
+const clientNames = new WeakMap<readonly string[], readonly string[]>();
+function clientNamesWith(extraNames: readonly string[]): readonly string[] {
+  let names = clientNames.get(extraNames);
+  if (names === undefined) {
+    names = [...CLIENT_OPTION_NAMES, ...extraNames].sort();
+    clientNames.set(extraNames, names);
+  }
+  return names;
+}
+
 /** A misspelt option (`myAddr`) fails as Tcl's `bad option` does, instead of being ignored. */
 export function checkOptionNames(options: Record<string, unknown>, known: readonly string[], also: readonly string[] = []): void {
   for (const key of Object.keys(options)) {
@@ -199,23 +210,27 @@ export function checkOptionNames(options: Record<string, unknown>, known: readon
   }
 }
 
+/**
+ * The option checks take the value, read by name where they are called (`o['nodelay']`): one
+ * property load per call site, where a load of `options[name]` inside a shared helper sees every
+ * name and object and goes megamorphic, a lookup in V8's runtime for each absent option of
+ * every call.
+ */
+
 /** A boolean option: `true`, `false` or absent; anything else (`'yes'`, `1`, `{}`) is a bad value. */
-export function optionalBoolean(options: Record<string, unknown>, name: string): boolean | undefined {
-  const v = options[name];
+export function optionalBoolean(v: unknown, name: string): boolean | undefined {
   if (v === undefined || typeof v === 'boolean') return v;
   throw badValue(name, 'true or false', v);
 }
 
 /** A string option (`myaddr`). */
-function optionalString(options: Record<string, unknown>, name: string): string | undefined {
-  const v = options[name];
+function optionalString(v: unknown, name: string): string | undefined {
   if (v === undefined || typeof v === 'string') return v;
   throw badValue(name, 'a string', v);
 }
 
 /** A number-or-name option (`myport`, `backlog`): its text is checked by the layer that parses it. */
-export function checkNumberOrString(options: Record<string, unknown>, name: string, expected: string): void {
-  const v = options[name];
+export function checkNumberOrString(v: unknown, name: string, expected: string): void {
   if (v !== undefined && typeof v !== 'number' && typeof v !== 'string') throw badValue(name, expected, v);
 }
 
@@ -242,26 +257,29 @@ export interface CheckedClient extends ChannelDefaults {
 /**
  * Checks everything a connect needs, throwing Tcl's argument errors (synchronously). `extraNames`
  * are further option names the caller handles itself (`tls.socket`'s), named in `bad option` texts.
+ * `directReads`: the socket's reads go straight to its channel (`Channel.onread`); false for a
+ * socket that TLS will wrap.
  */
-export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = []): CheckedClient {
+export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = [], directReads = true): CheckedClient {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw badArgument('socket options must be an object');
   }
   const o = (options ?? {}) as SocketOptions & Record<string, unknown>;
-  checkOptionNames(o, extraNames.length === 0 ? CLIENT_OPTION_NAMES : [...CLIENT_OPTION_NAMES, ...extraNames].sort(), extraNames);
+  checkOptionNames(o, extraNames.length === 0 ? CLIENT_OPTION_NAMES : clientNamesWith(extraNames), extraNames);
   // Types first, in the order of the interface; the texts of numbers and names are checked below.
-  const myaddr = optionalString(o, 'myaddr');
-  checkNumberOrString(o, 'myport', 'a port number or a service name');
-  optionalBoolean(o, 'async');
+  const myaddr = optionalString(o['myaddr'], 'myaddr');
+  checkNumberOrString(o['myport'], 'myport', 'a port number or a service name');
+  optionalBoolean(o['async'], 'async');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw badValue('signal', 'an AbortSignal', o.signal);
-  const reverseLookup = optionalBoolean(o, 'reverseLookup') ?? true;
-  const keepalive = optionalBoolean(o, 'keepalive') ?? false;
-  const nodelay = optionalBoolean(o, 'nodelay') ?? false;
-  const useHistory = optionalBoolean(o, 'useHistory');
+  const reverseLookup = optionalBoolean(o['reverseLookup'], 'reverseLookup') ?? true;
+  const keepalive = optionalBoolean(o['keepalive'], 'keepalive') ?? false;
+  const nodelay = optionalBoolean(o['nodelay'], 'nodelay') ?? false;
+  const useHistory = optionalBoolean(o['useHistory'], 'useHistory');
   const maxLine = optionalMaxLine(o);
   // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
   // Channel.onread: the channel gets each read straight from the socket (no 'data' event).
-  const connectOptions: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
+  // `directReads: false` for a socket that TLS will wrap (its handle's reads go to TLS, never to onread).
+  const connectOptions: ConnectOptions = directReads ? { allowHalfOpen: true, onread: Channel.onread } : { allowHalfOpen: true };
   if (myaddr !== undefined) connectOptions.myaddr = myaddr;
   if (o.myport !== undefined) connectOptions.myport = o.myport;
   if (o.connectTimeout !== undefined) connectOptions.connectTimeout = o.connectTimeout;
@@ -279,12 +297,17 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
 export type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine' | 'path'>;
 
 export function channelOptions(c: ChannelDefaults): NewChannelOptions {
-  return {
-    reverseLookup: c.reverseLookup,
-    ...(c.keepalive ? { keepalive: true } : {}),
-    ...(c.nodelay ? { nodelay: true } : {}),
-    ...(c.maxLine === undefined ? {} : { maxLine: c.maxLine }),
-  };
+  // Set one by one: no spreads (a copy through V8's runtime each) on every connect.
+  const options: NewChannelOptions = { reverseLookup: c.reverseLookup };
+  if (c.keepalive) options.keepalive = true;
+  if (c.nodelay) options.nodelay = true;
+  if (c.maxLine !== undefined) options.maxLine = c.maxLine;
+  return options;
+}
+
+/** A connect's options with the caller's signal, if any. */
+export function withSignal(options: ConnectOptions, signal: AbortSignal | undefined): ConnectOptions {
+  return signal === undefined ? options : { ...options, signal };
 }
 
 /** `AbortSignal.any` (Node >= 20.3), or the same by hand on older 20.x. */
@@ -308,7 +331,7 @@ function connectAsync(c: CheckedClient, userSignal: AbortSignal | undefined): So
 }
 
 async function connectBlocking(c: CheckedClient, signal: AbortSignal | undefined): Promise<SocketChannel> {
-  const { socket: s, attempts } = await connect(c.host, c.port, { ...c.connectOptions, ...(signal === undefined ? {} : { signal }) });
+  const { socket: s, attempts } = await connect(c.host, c.port, withSignal(c.connectOptions, signal));
   const ch = new SocketChannel(undefined, channelOptions(c));
   ch._connected(s, attempts);
   return ch;
@@ -412,13 +435,13 @@ export async function serverImpl(
   if (o['myport'] !== undefined) throw badArgument('option -myport is not valid for servers');
   if (o['async'] !== undefined && o['async'] !== false) throw badArgument('cannot set -async option for server sockets');
   // Types, in the order of the interface; `backlog`'s text and `maxConnections` are checked by listen().
-  const myaddr = optionalString(o, 'myaddr');
-  checkNumberOrString(o, 'backlog', 'an integer');
+  const myaddr = optionalString(o['myaddr'], 'myaddr');
+  checkNumberOrString(o['backlog'], 'backlog', 'an integer');
   if (o.onError !== undefined && typeof o.onError !== 'function') throw badValue('onError', 'a function (err, chan)', o.onError);
-  const reverseLookup = optionalBoolean(o, 'reverseLookup') ?? true;
-  const keepalive = optionalBoolean(o, 'keepalive') ?? false;
-  const nodelay = optionalBoolean(o, 'nodelay') ?? false;
-  const reusePort = optionalBoolean(o, 'reusePort');
+  const reverseLookup = optionalBoolean(o['reverseLookup'], 'reverseLookup') ?? true;
+  const keepalive = optionalBoolean(o['keepalive'], 'keepalive') ?? false;
+  const nodelay = optionalBoolean(o['nodelay'], 'nodelay') ?? false;
+  const reusePort = optionalBoolean(o['reusePort'], 'reusePort');
   const maxLine = optionalMaxLine(o);
   const onError = o.onError ?? defaultOnError;
   const ctx: AcceptContext = { callback, onError, chanOptions: channelOptions({ reverseLookup, keepalive, nodelay, maxLine }) };

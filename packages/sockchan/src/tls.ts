@@ -8,7 +8,7 @@ import type { CheckedTlsOptions, TlsImportOptions, TlsOptions, TlsSession, TlsSt
 import type { Channel } from '@sockchan/core';
 import type { ServerChannel } from './server-channel.js';
 import { SocketChannel } from './socket-channel.js';
-import { accepted, anySignal, channelOptions, checkClient, serverImpl } from './socket.js';
+import { CLIENT_OPTION_NAMES, accepted, anySignal, channelOptions, checkClient, serverImpl, withSignal } from './socket.js';
 import type { AcceptCallback, AcceptContext, CheckedClient, ServerOptions, SocketOptions } from './socket.js';
 
 /**
@@ -50,6 +50,9 @@ export interface TlsCommand {
 const CONNECT_PREFIX = "couldn't open socket: ";
 const CLIENT_TLS_NAMES = TLS_OPTION_NAMES.filter((n) => n !== 'server' && n !== 'sni');
 const SERVER_TLS_NAMES = TLS_OPTION_NAMES.filter((n) => n !== 'server' && n !== 'servername');
+/** The TLS options a client refuses (a server's), and the names its `bad option` text offers instead. */
+const CLIENT_REFUSED = ['server', 'sni'];
+const CLIENT_REFUSED_KNOWN = [...CLIENT_TLS_NAMES, 'async', 'myaddr', 'myport'];
 const SERVER_ONLY_OF_SOCKET = ['backlog', 'keepalive', 'maxConnections', 'maxLine', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'];
 
 /** The session of each accepted TLS socket until its channel exists. */
@@ -75,13 +78,14 @@ function checkTlsClient(host: unknown, port: unknown, options: unknown): Checked
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new SockchanError('tls.socket options must be an object', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
-  const [tlsPart, rest] = splitTlsOptions(options ?? {});
-  const client = checkClient(host, port, rest, CLIENT_TLS_NAMES);
-  refuseOption(tlsPart, ['server', 'sni'], [...CLIENT_TLS_NAMES, 'async', 'myaddr', 'myport']);
-  const tls = checkTlsOptions(tlsPart, 'client');
+  // Each part checks the names it knows in the one options object (no split copies per call):
+  // checkClient refuses a name that neither it nor TLS knows.
+  const o = (options ?? {}) as Record<string, unknown>;
   // TLS wraps the socket's handle: Channel.onread would never see a byte.
-  const { onread: _onread, ...connectOptions } = client.connectOptions;
-  return { client, tls, connectOptions };
+  const client = checkClient(host, port, o, CLIENT_TLS_NAMES, false);
+  refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
+  const tls = checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES);
+  return { client, tls, connectOptions: client.connectOptions };
 }
 
 function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined): SocketChannel {
@@ -105,7 +109,7 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
 }
 
 async function connectBlocking(c: CheckedTlsClient, signal: AbortSignal | undefined): Promise<SocketChannel> {
-  const { socket, attempts } = await connect(c.client.host, c.client.port, { ...c.connectOptions, ...(signal === undefined ? {} : { signal }) });
+  const { socket, attempts } = await connect(c.client.host, c.client.port, withSignal(c.connectOptions, signal));
   const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
   const onAbort = (): void => {
     session.socket.destroy();

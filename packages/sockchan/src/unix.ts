@@ -86,7 +86,7 @@ function checkUnixClient(path: unknown, options: unknown): CheckedUnixClient {
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw badArgument('socket.unix options must be an object');
   const o = (options ?? {}) as UnixSocketOptions & Record<string, unknown>;
   checkOptionNames(o, UNIX_CLIENT_OPTIONS);
-  optionalBoolean(o, 'async');
+  optionalBoolean(o['async'], 'async');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw badValue('signal', 'an AbortSignal', o.signal);
   const maxLine = optionalMaxLine(o);
   const address = checkUnixPath(path);
@@ -196,8 +196,8 @@ export async function unixServerImpl(callback: AcceptCallback, path: string, opt
   if (typeof options !== 'object' || (options as unknown) === null) throw badArgument('socket.unixServer options must be an object');
   const o = options as UnixServerOptions & Record<string, unknown>;
   checkOptionNames(o, UNIX_SERVER_OPTIONS);
-  checkNumberOrString(o, 'mode', 'a file mode such as 0o660');
-  checkNumberOrString(o, 'backlog', 'an integer');
+  checkNumberOrString(o['mode'], 'mode', 'a file mode such as 0o660');
+  checkNumberOrString(o['backlog'], 'backlog', 'an integer');
   if (o.onError !== undefined && typeof o.onError !== 'function') throw badValue('onError', 'a function (err, chan)', o.onError);
   const maxLine = optionalMaxLine(o);
   const onError = o.onError ?? defaultOnError;

@@ -160,14 +160,14 @@ export function splitTlsOptions<T extends object>(options: T): [Partial<TlsOptio
   return [tls, rest];
 }
 
-function optionalBoolean(o: Record<string, unknown>, name: string): boolean | undefined {
-  const v = o[name];
+// The checks take the value, read by name where they are called (`o['cafile']`): a load of
+// `o[name]` inside a shared helper goes megamorphic, a runtime lookup for each absent option.
+function optionalBoolean(v: unknown, name: string): boolean | undefined {
   if (v === undefined || typeof v === 'boolean') return v;
   throw badValue(name, 'true or false', v);
 }
 
-function optionalString(o: Record<string, unknown>, name: string): string | undefined {
-  const v = o[name];
+function optionalString(v: unknown, name: string): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || (v === '' && name !== 'password')) throw badValue(name, 'a non-empty string', v);
   return v;
@@ -177,8 +177,7 @@ function isPem(v: unknown): v is Pem {
   return typeof v === 'string' || v instanceof Uint8Array;
 }
 
-function optionalPem(o: Record<string, unknown>, name: string): Pem | undefined {
-  const v = o[name];
+function optionalPem(v: unknown, name: string): Pem | undefined {
   if (v === undefined || isPem(v)) return v;
   throw badValue(name, 'PEM text or bytes', v);
 }
@@ -209,7 +208,8 @@ const VERSION_DEFAULTS: Readonly<Record<string, boolean>> = { tls1: false, tls1_
 
 /** `minVersion`/`maxVersion` from the four booleans: the allowed versions must be contiguous. */
 function versionRange(o: Record<string, unknown>): [SecureVersion, SecureVersion] {
-  const allowed = VERSIONS.filter(([name]) => optionalBoolean(o, name) ?? VERSION_DEFAULTS[name]);
+  const given = [optionalBoolean(o['tls1'], 'tls1'), optionalBoolean(o['tls1_1'], 'tls1_1'), optionalBoolean(o['tls1_2'], 'tls1_2'), optionalBoolean(o['tls1_3'], 'tls1_3')];
+  const allowed = VERSIONS.filter(([name], i) => given[i] ?? VERSION_DEFAULTS[name]);
   const first = allowed[0];
   const last = allowed[allowed.length - 1];
   if (first === undefined || last === undefined) throw tlsError('no protocol allowed: set one of tls1, tls1_1, tls1_2, tls1_3');
@@ -221,11 +221,11 @@ function versionRange(o: Record<string, unknown>): [SecureVersion, SecureVersion
 
 /** The certificate and key of `o` (files read), or undefined when it has none. */
 function certificateOf(o: Record<string, unknown>, where: string): { cert: Buffer | string; key: Buffer | string; passphrase?: string } | undefined {
-  const certfile = optionalString(o, 'certfile');
-  const keyfile = optionalString(o, 'keyfile');
-  const cert = optionalPem(o, 'cert');
-  const key = optionalPem(o, 'key');
-  const password = optionalString(o, 'password');
+  const certfile = optionalString(o['certfile'], 'certfile');
+  const keyfile = optionalString(o['keyfile'], 'keyfile');
+  const cert = optionalPem(o['cert'], 'cert');
+  const key = optionalPem(o['key'], 'key');
+  const password = optionalString(o['password'], 'password');
   const certText = cert !== undefined ? toPem(cert) : certfile !== undefined ? readTlsFile(certfile) : undefined;
   const keyText = key !== undefined ? toPem(key) : keyfile !== undefined ? readTlsFile(keyfile) : certfile !== undefined && certText !== undefined ? certText : undefined;
   if (certText === undefined) {
@@ -322,7 +322,7 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw new SockchanError('TLS options must be an object', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   const o = (options ?? {}) as Record<string, unknown>;
   checkTlsOptionNames(o, also);
-  const servername = optionalString(o, 'servername');
+  const servername = optionalString(o['servername'], 'servername');
   const alpnValue = o['alpn'];
   let alpn: readonly string[] | undefined;
   if (alpnValue !== undefined) {
@@ -331,19 +331,19 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
     }
     alpn = [...(alpnValue as string[])];
   }
-  const requireOpt = optionalBoolean(o, 'require');
-  const requestOpt = optionalBoolean(o, 'request');
-  optionalBoolean(o, 'server');
+  const requireOpt = optionalBoolean(o['require'], 'require');
+  const requestOpt = optionalBoolean(o['request'], 'request');
+  optionalBoolean(o['server'], 'server');
   const verify = o['verify'];
   if (verify !== undefined && typeof verify !== 'function') throw badValue('verify', 'a function (info)', verify);
   const timeout = o['handshakeTimeout'];
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0)) {
     throw badValue('handshakeTimeout', 'a non-negative integer (milliseconds)', timeout);
   }
-  const cipher = optionalString(o, 'cipher');
-  const ciphersuites = optionalString(o, 'ciphersuites');
+  const cipher = optionalString(o['cipher'], 'cipher');
+  const ciphersuites = optionalString(o['ciphersuites'], 'ciphersuites');
   const [minVersion, maxVersion] = versionRange(o);
-  const cafile = optionalString(o, 'cafile');
+  const cafile = optionalString(o['cafile'], 'cafile');
   const caValue = o['ca'];
   const cas: (Buffer | string)[] = [];
   if (caValue !== undefined) {
@@ -363,7 +363,7 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
   const base: SecureContextOptions = { minVersion, maxVersion };
   if (cas.length > 0) base.ca = cas;
   if (cipher !== undefined || ciphersuites !== undefined) base.ciphers = cipherString(cipher, ciphersuites);
-  const files = { cert: optionalString(o, 'certfile'), key: optionalString(o, 'keyfile') ?? optionalString(o, 'certfile') };
+  const files = { cert: optionalString(o['certfile'], 'certfile'), key: optionalString(o['keyfile'], 'keyfile') ?? optionalString(o['certfile'], 'certfile') };
   const context = own === undefined ? trustContext(base, cas) : makeContext({ ...base, ...own }, files);
   let sni: Map<string, SecureContext> | undefined;
   if (sniValue !== undefined) {
@@ -376,7 +376,7 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
       }
       const pair = certificateOf(e, `sni "${name}": `);
       if (pair === undefined) throw tlsError(`sni "${name}": a certificate is needed: set certfile and keyfile (or cert and key)`);
-      sni.set(name.toLowerCase(), makeContext({ ...base, ...pair }, { cert: optionalString(e, 'certfile'), key: optionalString(e, 'keyfile') ?? optionalString(e, 'certfile') }));
+      sni.set(name.toLowerCase(), makeContext({ ...base, ...pair }, { cert: optionalString(e['certfile'], 'certfile'), key: optionalString(e['keyfile'], 'keyfile') ?? optionalString(e['certfile'], 'certfile') }));
     }
   }
   const require = requireOpt ?? role === 'client';
