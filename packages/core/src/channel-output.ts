@@ -31,7 +31,9 @@ export abstract class ChannelOutput extends ChannelState {
       throw new SockchanError('puts: data must be a string or a Uint8Array', { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
     }
     const output = this.output;
-    const out = output.write(data, newline);
+    // A socket takes one-byte text as a string (copied to the kernel from the stack, as Node's
+    // own string writes are): no Buffer per line of a line-buffered or unbuffered channel.
+    const out = output.write(data, newline, this.stringWrites);
     if (!output.lends) {
       this.writeOut(out, undefined);
       return;
@@ -45,11 +47,11 @@ export abstract class ChannelOutput extends ChannelState {
   }
 
   /** @internal The sending part of {@link write}: `lent` is the caller's array when `out` may be a view of it. */
-  protected writeOut(out: Buffer | undefined, lent: Uint8Array | undefined): void {
+  protected writeOut(out: Buffer | string | undefined, lent: Uint8Array | undefined): void {
     if (out !== undefined) {
       let err = this.takeWriteError('writing');
       if (err !== undefined) throw err;
-      this.send(out, lent !== undefined && out.buffer === lent.buffer);
+      this.send(out, lent !== undefined && typeof out !== 'string' && out.buffer === lent.buffer);
       // The bytes failed at once (Node's synchronous try-write): this puts reports it.
       if (this.writeError !== undefined) {
         err = this.takeWriteError('writing');

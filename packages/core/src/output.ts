@@ -100,9 +100,12 @@ export class OutputBuffer {
    * bytes that leave at once); `newline`
    * appends the translated end of line. Returns everything buffered when the buffering mode sends
    * at once (`none`, or `line` and the write has a newline); otherwise `undefined`: whole buffers
-   * are then taken with {@link takeFull}.
+   * are then taken with {@link takeFull}. `text`: what is sent at once comes as a `latin1` string
+   * where {@link takeLatin1Text} allows (for a `net.Socket`: no Buffer per write).
    */
-  write(data: string | Uint8Array, newline: boolean): Buffer | undefined {
+  write(data: string | Uint8Array, newline: boolean, text?: false): Buffer | undefined;
+  write(data: string | Uint8Array, newline: boolean, text: boolean): Buffer | string | undefined;
+  write(data: string | Uint8Array, newline: boolean, text = false): Buffer | string | undefined {
     let hasLf = newline;
     if (typeof data === 'string') {
       if (data.length > 0) {
@@ -122,7 +125,7 @@ export class OutputBuffer {
       }
     }
     if (newline) this.addEol();
-    if (this.buffering === 'none' || (this.buffering === 'line' && hasLf)) return this.takeAll();
+    if (this.buffering === 'none' || (this.buffering === 'line' && hasLf)) return (text ? this.takeLatin1Text() : undefined) ?? this.takeAll();
     return undefined;
   }
 

@@ -51,6 +51,21 @@ describe('OutputBuffer', () => {
     expect(none.write('x', false)?.toString()).toBe('x');
   });
 
+  it('a send due at once comes as latin1 text when asked for (a socket), as bytes otherwise', () => {
+    const line = new OutputBuffer('iso8859-1', latin1Encoder, 'lf', 'line', 4096);
+    expect(line.write('pïng', true, true)).toBe('pïng\n');
+    // Outside the range: the encoder's bytes ('?'), not text Node would encode otherwise.
+    const outside = line.write('a€', true, true);
+    expect(Buffer.isBuffer(outside) ? outside.toString('hex') : outside).toBe('613f0a');
+    // Bytes stay bytes.
+    const bytes = line.write(Uint8Array.from([0xff, 0x0a]), false, true);
+    expect(Buffer.isBuffer(bytes) ? bytes.toString('hex') : bytes).toBe('ff0a');
+    // A multibyte encoding has no one-byte text to give.
+    const utf8 = new OutputBuffer('utf-8', latin1Encoder, 'lf', 'line', 4096);
+    const u = utf8.write('é', true, true);
+    expect(Buffer.isBuffer(u) ? u.toString('hex') : u).toBe('c3a90a');
+  });
+
   it('utf-8 byte counts include multibyte characters', () => {
     const utf8Encoder = (): StreamEncoder => ({ encode: (t) => Buffer.from(t, 'utf8'), end: () => Buffer.alloc(0), error: undefined });
     const out = new OutputBuffer('utf-8', utf8Encoder, 'lf', 'full', 4096);
