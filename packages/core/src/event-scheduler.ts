@@ -63,8 +63,10 @@ export abstract class EventScheduler extends ChannelInput {
     // A full read (libuv's 64 KiB, a whole 16 KiB TLS record) is likely one of a burst: the rest
     // of this turn's reads wait for the deferred run, which sees them all at once (one run per
     // chunk of a bulk sink would cost far more than one run per burst). A shorter read emptied
-    // the socket: a deferred run is only needed if the handler left something to do, and
-    // skipping it saves an immediate per message on a request/response connection.
+    // the socket (a TLS socket may give several short records of one read in a row: the handler
+    // then runs for each, as a 'data' listener would): a deferred run is only needed if the
+    // handler left something to do, and skipping it saves an immediate per message on a
+    // request/response connection.
     if (bytes >= BURST_READ_BYTES) this.deferEvents();
     else this.scheduleEvents();
   }
