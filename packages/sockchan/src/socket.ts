@@ -210,12 +210,10 @@ export function checkOptionNames(options: Record<string, unknown>, known: readon
   }
 }
 
-/**
- * The option checks take the value, read by name where they are called (`o['nodelay']`): one
- * property load per call site, where a load of `options[name]` inside a shared helper sees every
- * name and object and goes megamorphic, a lookup in V8's runtime for each absent option of
- * every call.
- */
+// The option checks take the value, read by name where they are called (`o['nodelay']`): one
+// property load per call site, where a load of `options[name]` inside a shared helper sees every
+// name and object and goes megamorphic, a lookup in V8's runtime for each absent option of
+// every call.
 
 /** A boolean option: `true`, `false` or absent; anything else (`'yes'`, `1`, `{}`) is a bad value. */
 export function optionalBoolean(v: unknown, name: string): boolean | undefined {

@@ -2,7 +2,6 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SockchanError, formatChoices } from '@sockchan/base';
 import { connect } from '@sockchan/async-connect';
-import type { ConnectOptions } from '@sockchan/async-connect';
 import { TLS_OPTION_NAMES, bindTls, checkTlsOptions, handshake, importTls, splitTlsOptions, startClient, startServer, status } from '@sockchan/tls';
 import type { CheckedTlsOptions, TlsImportOptions, TlsOptions, TlsSession, TlsStatus, TlsStatusOptions } from '@sockchan/tls';
 import type { Channel } from '@sockchan/core';
@@ -71,7 +70,6 @@ function refuseOption(options: Record<string, unknown>, names: readonly string[]
 interface CheckedTlsClient {
   readonly client: CheckedClient;
   readonly tls: CheckedTlsOptions;
-  readonly connectOptions: ConnectOptions;
 }
 
 function checkTlsClient(host: unknown, port: unknown, options: unknown): CheckedTlsClient {
@@ -85,7 +83,7 @@ function checkTlsClient(host: unknown, port: unknown, options: unknown): Checked
   const client = checkClient(host, port, o, CLIENT_TLS_NAMES, false);
   refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
   const tls = checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES);
-  return { client, tls, connectOptions: client.connectOptions };
+  return { client, tls };
 }
 
 function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined): SocketChannel {
@@ -93,7 +91,7 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
   const controller = new AbortController();
   const signal = userSignal === undefined ? controller.signal : anySignal(userSignal, controller);
   ch._setAbort(controller);
-  const started = connect(c.client.host, c.client.port, { ...c.connectOptions, signal, onAttempt: (a) => ch._attempt(a) }).then(({ socket, attempts }) => {
+  const started = connect(c.client.host, c.client.port, { ...c.client.connectOptions, signal, onAttempt: (a) => ch._attempt(a) }).then(({ socket, attempts }) => {
     const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
     // A close() during the handshake ends it.
     signal.addEventListener('abort', () => session.socket.destroy(), { once: true });
@@ -109,7 +107,7 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
 }
 
 async function connectBlocking(c: CheckedTlsClient, signal: AbortSignal | undefined): Promise<SocketChannel> {
-  const { socket, attempts } = await connect(c.client.host, c.client.port, withSignal(c.connectOptions, signal));
+  const { socket, attempts } = await connect(c.client.host, c.client.port, withSignal(c.client.connectOptions, signal));
   const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
   const onAbort = (): void => {
     session.socket.destroy();

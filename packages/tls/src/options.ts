@@ -219,6 +219,12 @@ function versionRange(o: Record<string, unknown>): [SecureVersion, SecureVersion
   return [first[1], last[1]];
 }
 
+/** The files a certificate and its key came from, for makeContext's error texts (the key may be in the certificate's file). */
+function certificateFiles(o: Record<string, unknown>): { cert: string | undefined; key: string | undefined } {
+  const cert = optionalString(o['certfile'], 'certfile');
+  return { cert, key: optionalString(o['keyfile'], 'keyfile') ?? cert };
+}
+
 /** The certificate and key of `o` (files read), or undefined when it has none. */
 function certificateOf(o: Record<string, unknown>, where: string): { cert: Buffer | string; key: Buffer | string; passphrase?: string } | undefined {
   const certfile = optionalString(o['certfile'], 'certfile');
@@ -363,8 +369,7 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
   const base: SecureContextOptions = { minVersion, maxVersion };
   if (cas.length > 0) base.ca = cas;
   if (cipher !== undefined || ciphersuites !== undefined) base.ciphers = cipherString(cipher, ciphersuites);
-  const files = { cert: optionalString(o['certfile'], 'certfile'), key: optionalString(o['keyfile'], 'keyfile') ?? optionalString(o['certfile'], 'certfile') };
-  const context = own === undefined ? trustContext(base, cas) : makeContext({ ...base, ...own }, files);
+  const context = own === undefined ? trustContext(base, cas) : makeContext({ ...base, ...own }, certificateFiles(o));
   let sni: Map<string, SecureContext> | undefined;
   if (sniValue !== undefined) {
     sni = new Map();
@@ -376,7 +381,7 @@ export function checkTlsOptions(options: unknown, role: TlsRole, also: readonly 
       }
       const pair = certificateOf(e, `sni "${name}": `);
       if (pair === undefined) throw tlsError(`sni "${name}": a certificate is needed: set certfile and keyfile (or cert and key)`);
-      sni.set(name.toLowerCase(), makeContext({ ...base, ...pair }, { cert: optionalString(e['certfile'], 'certfile'), key: optionalString(e['keyfile'], 'keyfile') ?? optionalString(e['certfile'], 'certfile') }));
+      sni.set(name.toLowerCase(), makeContext({ ...base, ...pair }, certificateFiles(e)));
     }
   }
   const require = requireOpt ?? role === 'client';

@@ -12,24 +12,17 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { takeFlag, takeOption } from './script-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchRows = join(here, '..', 'dist', 'rows');
 const hook = join(here, 'cpu-hook.mjs');
 const argv = process.argv.slice(2);
-function option(name, fallback) {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = argv[i + 1];
-  argv.splice(i, 2);
-  return v;
-}
-const reps = Number(option('--reps', '5'));
-const scale = Number(option('--scale', '1'));
-const beforeDir = option('--before', undefined);
+const reps = Number(takeOption(argv, '--reps', '5'));
+const scale = Number(takeOption(argv, '--scale', '1'));
+const beforeDir = takeOption(argv, '--before', undefined);
 // `--sockchan`: also run the full stack's rows (sockchan-<workload>.js, tls-sockchan.js).
-const withSockchan = argv.includes('--sockchan');
-if (withSockchan) argv.splice(argv.indexOf('--sockchan'), 1);
+const withSockchan = takeFlag(argv, '--sockchan');
 const only = argv;
 
 const workloads = {

@@ -18,21 +18,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { setImmediate } from 'node:timers';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { takeFlag, takeOption } from './script-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rows = join(here, '..', 'dist', 'rows');
 const argv = process.argv.slice(2);
-function option(name, fallback) {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = argv[i + 1];
-  argv.splice(i, 2);
-  return v;
-}
-const side = option('--side', 'server');
-const sizesOption = option('--sizes', undefined);
-const withSockchan = argv.includes('--sockchan');
-if (withSockchan) argv.splice(argv.indexOf('--sockchan'), 1);
+const side = takeOption(argv, '--side', 'server');
+const sizesOption = takeOption(argv, '--sizes', undefined);
+const withSockchan = takeFlag(argv, '--sockchan');
 const workload = argv[0] ?? 'tls-pingpong';
 
 const workloads = {
