@@ -37,6 +37,16 @@ export interface ConnectOptions extends HappyEyeballsTuning {
    * `@sockchan/core`'s `Channel.onread` for a socket that a channel will read.
    */
   onread?: OnReadOpts;
+  /**
+   * Makes each attempt's socket from the options `net.connect` would get (default:
+   * `net.connect`). It must return a socket that is connecting to `options.host` port
+   * `options.port` and emits 'connect' once the TCP connection is up, as `net.connect` and
+   * `tls.connect` do. `@sockchan/tls` passes `tls.connect` (through its `connectClient`): a TLS
+   * client is then one TLSSocket with its own TCP handle, as Node makes one, instead of a
+   * net.Socket that TLS wraps afterwards. Losing attempts are destroyed; the winner keeps every
+   * listener but the connector's own.
+   */
+  createSocket?: (options: TcpNetConnectOpts) => Socket;
 }
 
 /** A successful {@link connect}: the connected socket and every attempt made. */
@@ -103,6 +113,9 @@ export function checkConnectArguments(host: unknown, port: unknown, options: Con
   }
   if (options.myaddr !== undefined && typeof options.myaddr !== 'string') {
     throw new SockchanError(`expected a local address but got "${valueText(options.myaddr)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
+  }
+  if (options.createSocket !== undefined && typeof options.createSocket !== 'function') {
+    throw new SockchanError(`expected a function for createSocket but got "${valueText(options.createSocket)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
   resolveTuning(options);
   return { host: stripBrackets(host), port: remotePort, localPort };
@@ -199,6 +212,13 @@ function startDriver(
   return new Driver(new HappyEyeballs(machineOptions), args, resolver, options, history, clock).run();
 }
 
+/** An attempt's socket and the connector's listeners on it (removed from the winner). */
+interface AttemptSocket {
+  readonly socket: Socket;
+  readonly onConnect: () => void;
+  readonly onError: (err: Error) => void;
+}
+
 /** Runs one machine with real sockets, one timer and the resolver. */
 class Driver {
   readonly #machine: HappyEyeballs;
@@ -207,7 +227,7 @@ class Driver {
   readonly #resolver: Resolver;
   readonly #options: ConnectOptions;
   readonly #history: ConnectHistory | undefined;
-  readonly #sockets = new Map<number, Socket>();
+  readonly #sockets = new Map<number, AttemptSocket>();
   readonly #errors = new Map<number, unknown>();
   /** The local end of each attempt's socket, read once Node has called connect() (see #startAttempt). */
   readonly #boundEnds = new Map<number, { readonly address: string; readonly port: number }>();
@@ -298,9 +318,9 @@ class Driver {
         this.#startAttempt(action.attempt);
         break;
       case 'cancel': {
-        const socket = this.#sockets.get(action.id);
+        const attempt = this.#sockets.get(action.id);
         this.#sockets.delete(action.id);
-        socket?.destroy();
+        attempt?.socket.destroy();
         break;
       }
       case 'timer':
@@ -365,7 +385,7 @@ class Driver {
       if (o.onread !== undefined) connectOptions.onread = o.onread;
       if (attempt.localAddress !== undefined) connectOptions.localAddress = attempt.localAddress;
       if (attempt.localPort !== undefined) connectOptions.localPort = attempt.localPort;
-      socket = netConnect(connectOptions);
+      socket = (o.createSocket ?? netConnect)(connectOptions);
     } catch (err) {
       // Node throws synchronously only for arguments it rejects (a malformed address).
       this.#errors.set(id, err);
@@ -373,7 +393,13 @@ class Driver {
       queueMicrotask(() => this.#step(() => this.#machine.attemptFailed(id, code, this.#now())));
       return;
     }
-    this.#sockets.set(id, socket);
+    const onConnect = (): void => this.#step(() => this.#machine.attemptSucceeded(id, this.#now()));
+    // Stays attached on losers: an error queued before `destroy` must not go unhandled.
+    const onError = (err: Error): void => {
+      if (!this.#errors.has(id)) this.#errors.set(id, err);
+      this.#step(() => this.#machine.attemptFailed(id, errnoCodeOf(err) ?? toSockchanError('', err).code, this.#now()));
+    };
+    this.#sockets.set(id, { socket, onConnect, onError });
     // Node calls connect() on a later tick; the local end is known from then until a failure,
     // when Node forgets it. Tcl's -sockname of a failed connect still shows it.
     process.nextTick(() => {
@@ -381,25 +407,23 @@ class Driver {
       const port = socket.localPort;
       if (address !== undefined && port !== undefined && port !== 0) this.#boundEnds.set(id, { address, port });
     });
-    socket.once('connect', () => this.#step(() => this.#machine.attemptSucceeded(id, this.#now())));
-    // Stays attached on losers: an error queued before `destroy` must not go unhandled.
-    socket.on('error', (err: Error) => {
-      if (!this.#errors.has(id)) this.#errors.set(id, err);
-      this.#step(() => this.#machine.attemptFailed(id, errnoCodeOf(err) ?? toSockchanError('', err).code, this.#now()));
-    });
+    socket.once('connect', onConnect);
+    socket.on('error', onError);
   }
 
   #succeed(id: number): void {
-    const socket = this.#sockets.get(id);
+    const won = this.#sockets.get(id);
     this.#sockets.delete(id);
     this.#finish();
     this.#settled = true;
-    if (socket === undefined) {
+    if (won === undefined) {
       this.#reject(new SockchanError("couldn't open socket: socket is not connected", { code: 'ENOTCONN', errorCode: ['POSIX', 'ENOTCONN', 'socket is not connected'] }));
       return;
     }
-    socket.removeAllListeners('error');
-    socket.removeAllListeners('connect');
+    // Only the connector's own listeners: a socket from `createSocket` may have its own (TLS).
+    const socket = won.socket;
+    socket.off('error', won.onError);
+    socket.off('connect', won.onConnect);
     const winner = this.#machine.attempt(id);
     if (winner !== undefined) {
       const entry: HistoryEntry = { family: winner.family, address: winner.address };
@@ -413,7 +437,7 @@ class Driver {
     this.#timer = undefined;
     this.#stopWaiting?.();
     this.#stopWaiting = undefined;
-    for (const socket of this.#sockets.values()) socket.destroy();
+    for (const attempt of this.#sockets.values()) attempt.socket.destroy();
     this.#sockets.clear();
   }
 

@@ -1,9 +1,11 @@
 // Real sockets on loopback; names come from the private hosts table (run under with-test-names).
 import { getEventListeners } from 'node:events';
+import { connect as netConnect } from 'node:net';
+import type { Socket, TcpNetConnectOpts } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SockchanError } from '@sockchan/base';
 import { ConnectHistory, HappyEyeballs, checkConnectArguments, clearHistory, connect, defaultHistory, isConnectError } from '../src/index.js';
-import type { Attempt, ConnectError, Family } from '../src/index.js';
+import type { Attempt, ConnectError, ConnectOptions, Family } from '../src/index.js';
 import { connectWithClock } from '../src/connect.js';
 import { Opened, VirtualClock, portOf } from './helpers.js';
 
@@ -154,6 +156,53 @@ describe('onread', () => {
     await new Promise<void>((resolve) => socket.on('end', () => resolve()));
     expect(reads.join('')).toBe('via onread\n');
     expect(dataEvents).toBe(0);
+  });
+});
+
+describe('createSocket', () => {
+  it("makes every attempt's socket from net.connect's options; the winner keeps the factory's listeners", async () => {
+    const port = portOf(await opened.listen('127.0.0.1'));
+    const made: { options: TcpNetConnectOpts; socket: Socket }[] = [];
+    const factoryErrors: Error[] = [];
+    const createSocket = (options: TcpNetConnectOpts): Socket => {
+      const socket = netConnect(options);
+      // A listener of the socket's maker (TLS has its own): the connector must leave it.
+      socket.on('error', (err) => factoryErrors.push(err));
+      made.push({ options: { ...options }, socket });
+      return socket;
+    };
+    const clock = new VirtualClock();
+    const { socket, attempts } = await connectWithClock('dual.test', port, { useHistory: false, allowHalfOpen: true, createSocket }, clock);
+    opened.track(socket);
+    // ::1 refused, then 127.0.0.1: two sockets made, with the attempts' addresses.
+    expect(made.map((m) => [m.options.host, m.options.port, m.options.family, m.options.allowHalfOpen])).toEqual([
+      ['::1', port, 6, true],
+      ['127.0.0.1', port, 4, true],
+    ]);
+    expect(made[1]?.socket).toBe(socket);
+    expect(attempts.map((a) => [a.address, a.outcome])).toEqual([
+      ['::1', 'failed'],
+      ['127.0.0.1', 'connected'],
+    ]);
+    // The loser's refusal reached the factory's listener too; the winner keeps exactly that one.
+    expect(factoryErrors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ECONNREFUSED']);
+    expect(getEventListeners(socket, 'error')).toHaveLength(1);
+    expect(getEventListeners(socket, 'connect')).toHaveLength(0);
+  });
+
+  it('a createSocket that is not a function is refused before anything starts', async () => {
+    const bad = { createSocket: 'net.connect' } as unknown as ConnectOptions;
+    expect(() => checkConnectArguments('127.0.0.1', 1, bad)).toThrow('expected a function for createSocket but got "net.connect"');
+    await expect(connect('127.0.0.1', 1, bad)).rejects.toMatchObject({ code: 'ERR_SOCKCHAN_ARGS' });
+  });
+
+  it('a createSocket that throws fails its attempt, in Tcl words', async () => {
+    const createSocket = (): Socket => {
+      throw Object.assign(new Error('no sockets today'), { code: 'EMFILE' });
+    };
+    const err = await failure(connect('127.0.0.1', 1, { createSocket }));
+    expect(err.code).toBe('EMFILE');
+    expect(err.attempts.map((a) => [a.address, a.outcome])).toEqual([['127.0.0.1', 'failed']]);
   });
 });
 

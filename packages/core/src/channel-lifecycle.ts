@@ -2,10 +2,10 @@
  * A channel's lifecycle: connect outcome (`failConnect`, `isConnecting`; success is `attach`),
  * `close` (flush, then end and destroy the stream, or wait for the connect) and the half-closes.
  */
+import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
 import { openNames } from './channel-names.js';
 import { endAndDestroy, waitFinish } from './stream-end.js';
-import type { StreamWithChannel } from './stream-hooks.js';
 import { Conn, RESOLVED, settleAll } from './channel-state.js';
 import { StreamAttachment } from './stream-attachment.js';
 
@@ -137,7 +137,8 @@ export abstract class ChannelLifecycle extends StreamAttachment {
       p.catch(() => undefined);
       return RESOLVED;
     }
-    const s = this.stream as StreamWithChannel;
+    // Open: the stream is there.
+    const s = this.stream as Duplex;
     let reported = wasWritable ? this.writeError : undefined;
     this.writeError = undefined;
     if (tail !== undefined && reported === undefined) {

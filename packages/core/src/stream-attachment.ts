@@ -8,8 +8,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
 import { InputBuffer } from './input.js';
-import { kChannel, kEarlyInput, onStreamClose, onStreamData, onStreamDrain, onStreamEnd, onStreamError } from './stream-hooks.js';
-import type { StreamWithChannel } from './stream-hooks.js';
+import { earlyInputs, streamChannels, onStreamClose, onStreamData, onStreamDrain, onStreamEnd, onStreamError } from './stream-hooks.js';
 import { Conn, EMPTY, settleAll } from './channel-state.js';
 import { EventScheduler } from './event-scheduler.js';
 
@@ -30,20 +29,20 @@ export abstract class StreamAttachment extends EventScheduler {
       stream.destroy();
       return;
     }
-    const s = stream as StreamWithChannel;
+    const s = stream;
     this.stream = s;
     this.conn = Conn.Open;
     this.stringWrites = s instanceof Socket;
-    s[kChannel] = this;
+    streamChannels.set(s, this);
     // A socket made with Channel.onread never emits 'data': its reads come to onSocketRead.
     s.on('data', onStreamData);
     s.on('end', onStreamEnd);
     s.on('error', onStreamError);
     s.on('close', onStreamClose);
     s.on('drain', onStreamDrain);
-    const early = s[kEarlyInput];
+    const early = earlyInputs.get(s);
     if (early !== undefined) {
-      s[kEarlyInput] = undefined;
+      earlyInputs.delete(s);
       // It may have stopped reading at EARLY_INPUT_LIMIT; the input bound applies from here.
       s.resume();
       for (const chunk of early.chunks) this.onData(chunk);
@@ -167,7 +166,7 @@ export abstract class StreamAttachment extends EventScheduler {
    */
   protected swapStream(wrap: (current: Duplex, unread: Buffer) => Duplex): void {
     if (this.closed) throw this.unknownChannel();
-    const old = this.stream as StreamWithChannel | undefined;
+    const old = this.stream;
     if (this.conn !== Conn.Open || old === undefined) {
       throw posixError(`can't replace the stream of "${this.name}": `, 'ENOTCONN');
     }
@@ -183,7 +182,7 @@ export abstract class StreamAttachment extends EventScheduler {
     old.off('error', onStreamError);
     old.off('close', onStreamClose);
     old.off('drain', onStreamDrain);
-    old[kChannel] = undefined;
+    streamChannels.delete(old);
     // What it receives from now on stays in it, for the wrapper (a flowing stream with no
     // listener would drop it).
     old.pause();

@@ -1,5 +1,5 @@
 /**
- * The stream attachment's module-level hooks: a stream carries its channel under a symbol, so one
+ * The stream attachment's module-level hooks: `streamChannels` gives each stream's channel, so one
  * set of handlers serves every channel (no closure per channel), and sockets made with
  * `Channel.onread` keep what they read before a channel takes them.
  */
@@ -8,10 +8,15 @@ import type { Duplex } from 'node:stream';
 import { SockchanError } from '@sockchan/base';
 import type { StreamAttachment } from './stream-attachment.js';
 
-export const kChannel = Symbol('sockchan.channel');
-/** Chunks a socket made with `Channel.onread` read before a channel took it. */
-export const kEarlyInput = Symbol('sockchan.earlyInput');
-export type StreamWithChannel = Duplex & { [kChannel]?: StreamAttachment | undefined; [kEarlyInput]?: EarlyInput | undefined };
+/**
+ * The channel of each attached stream. A WeakMap, not a property on the stream: a property
+ * added to Node's socket objects gives them maps Node's own code never sees elsewhere, and with
+ * a TLS socket wrapping a net.Socket that is enough to make the property loads in Node's
+ * stream code (`_handle`, `Readable.read`, `writeOrBuffer`) megamorphic for the whole process.
+ */
+export const streamChannels = new WeakMap<Duplex, StreamAttachment>();
+/** Chunks a socket made with `Channel.onread` read before a channel took it (same reason). */
+export const earlyInputs = new WeakMap<Duplex, EarlyInput>();
 
 /** Input held for a channel that does not exist yet (see onSocketRead). */
 export interface EarlyInput {
@@ -43,13 +48,17 @@ export function onSocketRead(this: unknown, nread: number, buf: Uint8Array): boo
 }
 
 /** Gives a chunk read by a Channel.onread socket to its channel, or keeps it until one takes the socket. */
-export function deliverRead(socket: StreamWithChannel, chunk: Buffer): boolean {
-  const ch = socket[kChannel];
+export function deliverRead(socket: Duplex, chunk: Buffer): boolean {
+  const ch = streamChannels.get(socket);
   if (ch !== undefined) {
     ch.onData(chunk, true);
     return true;
   }
-  const early = (socket[kEarlyInput] ??= { chunks: [], bytes: 0 });
+  let early = earlyInputs.get(socket);
+  if (early === undefined) {
+    early = { chunks: [], bytes: 0 };
+    earlyInputs.set(socket, early);
+  }
   early.chunks.push(chunk);
   early.bytes += chunk.length;
   // false: Node stops reading (readStop) until attach resumes the socket.
@@ -57,20 +66,20 @@ export function deliverRead(socket: StreamWithChannel, chunk: Buffer): boolean {
 }
 
 // Module-level stream handlers (no closure per channel): the stream carries its channel.
-export function onStreamData(this: StreamWithChannel, chunk: Buffer | string): void {
+export function onStreamData(this: Duplex, chunk: Buffer | string): void {
   // A net.Socket emits 'data' from its read callback or from the stream's own flow tick, never
   // inside a caller's write: the readable handler may run at once (see onData).
-  this[kChannel]?.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this instanceof Socket);
+  streamChannels.get(this)?.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this instanceof Socket);
 }
-export function onStreamEnd(this: StreamWithChannel): void {
-  this[kChannel]?.onEnd();
+export function onStreamEnd(this: Duplex): void {
+  streamChannels.get(this)?.onEnd();
 }
-export function onStreamError(this: StreamWithChannel, err: unknown): void {
-  this[kChannel]?.onError(err);
+export function onStreamError(this: Duplex, err: unknown): void {
+  streamChannels.get(this)?.onError(err);
 }
-export function onStreamClose(this: StreamWithChannel): void {
-  this[kChannel]?.onClose();
+export function onStreamClose(this: Duplex): void {
+  streamChannels.get(this)?.onClose();
 }
-export function onStreamDrain(this: StreamWithChannel): void {
-  this[kChannel]?.onDrain();
+export function onStreamDrain(this: Duplex): void {
+  streamChannels.get(this)?.onDrain();
 }

@@ -93,8 +93,12 @@ interface Pending {
   readonly done: ProxyHeaderCallback;
 }
 
-const kPending = Symbol('sockchan.proxyHeader');
-type PendingSocket = Socket & { [kPending]?: Pending | undefined };
+/**
+ * The header read in progress on each socket. A WeakMap, not a property on the socket: a
+ * property of ours would give Node's socket objects another map, and Node's own property loads
+ * on sockets (`_handle` and the stream code) turn megamorphic for the whole process.
+ */
+const pendingHeaders = new WeakMap<Socket, Pending>();
 
 /**
  * Reads the PROXY protocol header (v1 or v2) at the start of `socket`, then calls `done` once.
@@ -124,13 +128,13 @@ export function readProxyHeader(socket: Socket, timeoutMs: number, done: ProxyHe
  * listener read them at accept): no second getpeername per connection. @internal
  */
 export function readProxyHeaderFrom(socket: Socket, timeoutMs: number, done: ProxyHeaderCallback, address: string | undefined, port: number): void {
-  const s = socket as PendingSocket;
+  const s = socket;
   const parser = new ProxyHeaderParser();
   if (readArrived(s, parser, done, address, port)) return;
   // The global setTimeout, so that tests can drive it with a virtual clock.
   const timer = setTimeout(onTimeout, timeoutMs, s);
   timer.unref();
-  s[kPending] = { parser, address, port, timer, timeout: timeoutMs, done };
+  pendingHeaders.set(s, { parser, address, port, timer, timeout: timeoutMs, done });
   s.on('readable', onReadable);
   s.on('end', onEnd);
   s.on('error', onError);
@@ -152,7 +156,7 @@ const FIRST_READ = 1024;
  * when more is needed (the parser holds what came) or the kernel said anything else (nothing yet,
  * end of stream, an error): the event-driven reader goes on and meets the same state.
  */
-function readArrived(s: PendingSocket, parser: ProxyHeaderParser, done: ProxyHeaderCallback, address: string | undefined, port: number): boolean {
+function readArrived(s: Socket, parser: ProxyHeaderParser, done: ProxyHeaderCallback, address: string | undefined, port: number): boolean {
   const fd = descriptorOf(s);
   if (fd < 0) return false;
   // Not shared: the parsed header's TLV values and the rest are views of these bytes.
@@ -176,10 +180,10 @@ function readArrived(s: PendingSocket, parser: ProxyHeaderParser, done: ProxyHea
   return true;
 }
 
-function detach(s: PendingSocket): Pending | undefined {
-  const p = s[kPending];
+function detach(s: Socket): Pending | undefined {
+  const p = pendingHeaders.get(s);
   if (p === undefined) return undefined;
-  s[kPending] = undefined;
+  pendingHeaders.delete(s);
   clearTimeout(p.timer);
   s.removeListener('readable', onReadable);
   s.removeListener('end', onEnd);
@@ -188,14 +192,14 @@ function detach(s: PendingSocket): Pending | undefined {
   return p;
 }
 
-function failWith(s: PendingSocket, make: (p: Pending, peer: string) => SockchanError): void {
+function failWith(s: Socket, make: (p: Pending, peer: string) => SockchanError): void {
   const p = detach(s);
   if (p === undefined) return;
   fail(s, p.done, p.address, p.port, (peer) => make(p, peer));
 }
 
 /** Destroys the socket and tells `done` why, naming the peer (`address`, `port`). */
-function fail(s: PendingSocket, done: ProxyHeaderCallback, address: string | undefined, port: number, make: (peer: string) => SockchanError): void {
+function fail(s: Socket, done: ProxyHeaderCallback, address: string | undefined, port: number, make: (peer: string) => SockchanError): void {
   const peer = address === undefined ? '' : ` from ${displayAddress(address)} port ${port}`;
   // A late 'error' from the destroyed socket must not go unhandled.
   s.on('error', ignore);
@@ -211,8 +215,8 @@ function proxyError(message: string): SockchanError {
   return new SockchanError(message, { code: 'ERR_SOCKCHAN_PROXY', errorCode: ['NONE'] });
 }
 
-function onReadable(this: PendingSocket): void {
-  const p = this[kPending];
+function onReadable(this: Socket): void {
+  const p = pendingHeaders.get(this);
   if (p === undefined) return;
   let chunk: Buffer | null;
   while ((chunk = this.read() as Buffer | null) !== null) {
@@ -230,7 +234,7 @@ function onReadable(this: PendingSocket): void {
   }
 }
 
-function onEnd(this: PendingSocket): void {
+function onEnd(this: Socket): void {
   failWith(this, (p, peer) =>
     proxyError(
       p.parser.received === 0
@@ -240,15 +244,15 @@ function onEnd(this: PendingSocket): void {
   );
 }
 
-function onError(this: PendingSocket, err: Error): void {
+function onError(this: Socket, err: Error): void {
   failWith(this, (_p, peer) => toSockchanError(`couldn't read PROXY protocol header${peer}: `, err));
 }
 
-function onClose(this: PendingSocket): void {
+function onClose(this: Socket): void {
   failWith(this, (_p, peer) => proxyError(`no PROXY protocol header${peer}: the connection was closed`));
 }
 
-function onTimeout(s: PendingSocket): void {
+function onTimeout(s: Socket): void {
   failWith(s, (p, peer) =>
     new SockchanError(`no complete PROXY protocol header${peer} within ${p.timeout} ms (${p.parser.received} bytes received)`, {
       code: 'ERR_SOCKCHAN_TIMEOUT',

@@ -256,7 +256,7 @@ export interface CheckedClient extends ChannelDefaults {
  * Checks everything a connect needs, throwing Tcl's argument errors (synchronously). `extraNames`
  * are further option names the caller handles itself (`tls.socket`'s), named in `bad option` texts.
  * `directReads`: the socket's reads go straight to its channel (`Channel.onread`); false for a
- * socket that TLS will wrap.
+ * TLS socket (its bytes go through the TLS engine).
  */
 export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = [], directReads = true): CheckedClient {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {

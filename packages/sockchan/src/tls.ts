@@ -1,8 +1,8 @@
-import type { Socket } from 'node:net';
+import type { Socket, TcpNetConnectOpts } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SockchanError, formatChoices } from '@sockchan/base';
 import { connect } from '@sockchan/async-connect';
-import { TLS_OPTION_NAMES, bindTls, checkTlsOptions, handshake, importTls, splitTlsOptions, startClient, startServer, status } from '@sockchan/tls';
+import { TLS_OPTION_NAMES, bindTls, checkTlsOptions, connectClient, handshake, importTls, splitTlsOptions, startServer, status } from '@sockchan/tls';
 import type { CheckedTlsOptions, TlsImportOptions, TlsOptions, TlsSession, TlsStatus, TlsStatusOptions } from '@sockchan/tls';
 import type { Channel } from '@sockchan/core';
 import type { ServerChannel } from './server-channel.js';
@@ -70,6 +70,40 @@ function refuseOption(options: Record<string, unknown>, names: readonly string[]
 interface CheckedTlsClient {
   readonly client: CheckedClient;
   readonly tls: CheckedTlsOptions;
+  /** The connector's attempts, each a TLS client of its own (`client.connectOptions.createSocket`). */
+  readonly attempts: TlsAttempts;
+}
+
+/**
+ * The connector's attempts of one `tls.socket`: each is a TLS client socket of its own
+ * (`connectClient`, which is `tls.connect` to the attempt's address), so the winner is one
+ * TLSSocket with its own TCP handle, as Node makes a client, rather than a net.Socket that TLS
+ * wraps afterwards: less work per connection, and Node's own property loads on sockets keep to
+ * the few shapes a plain node:tls client gives them (a wrapped net.Socket adds one more, enough
+ * to make them megamorphic). A loser's handshake ends with its socket, which the connector destroys.
+ */
+class TlsAttempts {
+  readonly #tls: CheckedTlsOptions;
+  readonly #host: string;
+  readonly #sessions: TlsSession[] = [];
+  /** For the connector's `createSocket`. */
+  readonly createSocket = (target: TcpNetConnectOpts): Socket => {
+    const session = connectClient(target, this.#tls, this.#host, CONNECT_PREFIX);
+    this.#sessions.push(session);
+    return session.socket;
+  };
+
+  constructor(tls: CheckedTlsOptions, host: string) {
+    this.#tls = tls;
+    this.#host = host;
+  }
+
+  /** The session of the attempt that won. */
+  sessionOf(socket: Socket): TlsSession {
+    for (const session of this.#sessions) if (session.socket === socket) return session;
+    socket.destroy();
+    throw new SockchanError(`${CONNECT_PREFIX}the connector returned a socket that no TLS attempt made`, { code: 'ERR_SOCKCHAN_INTERNAL', errorCode: ['NONE'] });
+  }
 }
 
 function checkTlsClient(host: unknown, port: unknown, options: unknown): CheckedTlsClient {
@@ -83,7 +117,10 @@ function checkTlsClient(host: unknown, port: unknown, options: unknown): Checked
   const client = checkClient(host, port, o, CLIENT_TLS_NAMES, false);
   refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
   const tls = checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES);
-  return { client, tls };
+  const attempts = new TlsAttempts(tls, client.host);
+  // client.connectOptions is this call's own object.
+  client.connectOptions.createSocket = attempts.createSocket;
+  return { client, tls, attempts };
 }
 
 function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined): SocketChannel {
@@ -92,7 +129,7 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
   const signal = userSignal === undefined ? controller.signal : anySignal(userSignal, controller);
   ch._setAbort(controller);
   const started = connect(c.client.host, c.client.port, { ...c.client.connectOptions, signal, onAttempt: (a) => ch._attempt(a) }).then(({ socket, attempts }) => {
-    const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
+    const session = c.attempts.sessionOf(socket);
     // A close() during the handshake ends it.
     signal.addEventListener('abort', () => session.socket.destroy(), { once: true });
     void session.handshake.then(
@@ -108,7 +145,7 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
 
 async function connectBlocking(c: CheckedTlsClient, signal: AbortSignal | undefined): Promise<SocketChannel> {
   const { socket, attempts } = await connect(c.client.host, c.client.port, withSignal(c.client.connectOptions, signal));
-  const session = startClient(socket, c.tls, c.client.host, CONNECT_PREFIX);
+  const session = c.attempts.sessionOf(socket);
   const onAbort = (): void => {
     session.socket.destroy();
   };

@@ -113,6 +113,26 @@ describe('tls.socket and tls.server', () => {
     expect(err.errorCode.slice(0, 3)).toEqual(['TLS', 'VERIFY', 'HOSTNAME_MISMATCH']);
   });
 
+  it('each happy-eyeballs attempt is a TLS client of its own: a refused ::1 falls back to 127.0.0.1, one TLSSocket', async () => {
+    const { port } = await echoServer({ myaddr: '127.0.0.1' });
+    const ch = track(await tls.socket('dual.test', port, { cafile: certs.ca.cert, useHistory: false }));
+    expect(ch.attempts.map((a) => [a.address, a.outcome])).toEqual([
+      ['::1', 'failed'],
+      ['127.0.0.1', 'connected'],
+    ]);
+    expect(ch.socket).toBeInstanceOf(nodeTls.TLSSocket);
+    // tls.connect's own TCP handle: no net.Socket under the TLS socket.
+    expect((ch.socket as unknown as { _parent: unknown })._parent).toBeNull();
+    expect(await echoOnce(ch, 'fallback')).toBe('echo:fallback');
+    expect(tls.status(ch)?.subject).toBe('CN=localhost');
+    // The async form goes the same way.
+    const late = track(tls.socket('dual.test', port, { cafile: certs.ca.cert, useHistory: false, async: true }));
+    await writableOnce(late, 'the async TLS connect');
+    expect(late.configure('error')).toBe('');
+    expect(late.attempts.map((a) => a.outcome)).toEqual(['failed', 'connected']);
+    expect(await echoOnce(late, 'async fallback')).toBe('echo:async fallback');
+  });
+
   it('is secure by default: an unknown CA, a self-signed, an expired, a wrong-host certificate all fail with the reason and the host', async () => {
     const cases: [Partial<TlsServerOptions>, object, string][] = [
       [{}, {}, 'unable to verify the first certificate'],

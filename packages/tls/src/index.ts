@@ -20,7 +20,7 @@ export {
   splitTlsOptions,
 } from './options.js';
 export type { CheckedTlsOptions, Pem, TlsCertificateOptions, TlsOptions, TlsRole } from './options.js';
-export { TlsSession, handshakeError, startClient, startServer } from './session.js';
+export { TlsSession, connectClient, handshakeError, startClient, startServer } from './session.js';
 export { certificateStatus, cipherBits } from './status.js';
 export type { CertificateStatus, TlsStatus } from './status.js';
 export { verifyErrorText, verifyFailure } from './verify.js';

@@ -1,15 +1,16 @@
 import { isIP } from 'node:net';
+import type { TcpNetConnectOpts } from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, PeerCertificate, SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { SockchanError, errnoCodeOf, errnoText } from '@sockchan/base';
+import { SockchanError, errnoCodeOf, errnoText, posixError } from '@sockchan/base';
 import { opensslReason } from './options.js';
 import type { CheckedTlsOptions } from './options.js';
 import { checkPeer } from './verify.js';
 
 /**
  * One TLS connection over a stream: the `TLSSocket`, its handshake (with a time limit) and the
- * verification of the peer once it is done. `startClient`/`startServer` make one; the channel
+ * verification of the peer once it is done. `startClient`/`connectClient`/`startServer` make one; the channel
  * functions (`import`, `handshake`, `status`) and the umbrella's `tls.socket`/`tls.server` use it.
  */
 
@@ -33,6 +34,8 @@ export class TlsSession {
   #state = State.Handshaking;
   #error: SockchanError | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Made by connectClient and TCP not up yet. */
+  #tcpPending = false;
   #resolve: () => void = noop;
   #reject: (err: SockchanError) => void = noop;
   readonly #prefix: string;
@@ -40,7 +43,7 @@ export class TlsSession {
   readonly #checked: CheckedTlsOptions;
   readonly #peer: PeerHolder | undefined;
 
-  /** @internal Use {@link startClient} or {@link startServer}. */
+  /** @internal Use {@link startClient}, {@link connectClient} or {@link startServer}. */
   constructor(socket: TLSSocket, role: 'client' | 'server', checked: CheckedTlsOptions, host: string | undefined, prefix: string, peer?: PeerHolder) {
     this.socket = socket;
     this.#peer = peer;
@@ -57,11 +60,25 @@ export class TlsSession {
     socket.on(role === 'client' ? 'secureConnect' : 'secure', onSecure);
     socket.on('error', onHandshakeError);
     socket.on('close', onHandshakeClose);
-    (socket as SessionSocket)[kSession] = this;
-    if (checked.handshakeTimeout > 0) {
-      this.#timer = setTimeout(onTimeout, checked.handshakeTimeout, this);
-      this.#timer.unref();
-    }
+    sessions.set(socket, this);
+    // A client still connecting (connectClient): the handshake, and its time, start with TCP.
+    if (socket.connecting) {
+      this.#tcpPending = true;
+      socket.once('connect', onConnected);
+    } else this.#startTimer();
+  }
+
+  /** @internal TCP is up: the handshake has started. */
+  _connected(): void {
+    this.#tcpPending = false;
+    this.#startTimer();
+  }
+
+  #startTimer(): void {
+    const ms = this.#checked.handshakeTimeout;
+    if (ms <= 0 || this.#state !== State.Handshaking || this.#timer !== undefined) return;
+    this.#timer = setTimeout(onTimeout, ms, this);
+    this.#timer.unref();
   }
 
   /** True once the handshake is done and the peer accepted. */
@@ -105,7 +122,9 @@ export class TlsSession {
 
   /** @internal A stream error or close during the handshake, in Tcl's words. */
   _failWith(err: unknown): void {
-    this._fail(handshakeError(this.#prefix, err, this.#host));
+    // The TCP connect of connectClient failed: a connect error in Tcl's words, as for a socket.
+    const errno = this.#tcpPending ? errnoCodeOf(err) : undefined;
+    this._fail(errno !== undefined ? posixError(this.#prefix, errno, err) : handshakeError(this.#prefix, err, this.#host));
   }
 
   /** @internal */
@@ -123,7 +142,8 @@ export class TlsSession {
     s.off('secure', onSecure);
     s.off('error', onHandshakeError);
     s.off('close', onHandshakeClose);
-    (s as SessionSocket)[kSession] = undefined;
+    s.off('connect', onConnected);
+    sessions.delete(s);
   }
 }
 
@@ -136,17 +156,22 @@ interface PeerHolder {
   cert: PeerCertificate | undefined;
 }
 
-const kSession = Symbol('sockchan.tlsSession');
-type SessionSocket = TLSSocket & { [kSession]?: TlsSession | undefined };
+/**
+ * The session of each socket in its handshake. A WeakMap, not a property on the socket: a
+ * property of ours would give Node's socket objects one more map, and Node's own property loads
+ * (`_handle` and the stream code) turn megamorphic for the whole process (see core's
+ * `streamChannels`).
+ */
+const sessions = new WeakMap<TLSSocket, TlsSession>();
 
 function noop(): void {}
 
-// Module-level handlers (no closure per connection): the socket carries its session.
-function onSecure(this: SessionSocket): void {
-  this[kSession]?._secure();
+// Module-level handlers (no closure per connection): `sessions` maps the socket to its session.
+function onSecure(this: TLSSocket): void {
+  sessions.get(this)?._secure();
 }
-function onHandshakeError(this: SessionSocket, err: unknown): void {
-  const session = this[kSession];
+function onHandshakeError(this: TLSSocket, err: unknown): void {
+  const session = sessions.get(this);
   if (session === undefined) return;
   session._failWith(err);
   // A channel on this socket (a STARTTLS switch) hears the error next: it reads it as TclTLS
@@ -155,8 +180,11 @@ function onHandshakeError(this: SessionSocket, err: unknown): void {
     Object.defineProperty(err, 'code', { value: 'ECONNABORTED', configurable: true, writable: true });
   }
 }
-function onHandshakeClose(this: SessionSocket): void {
-  this[kSession]?._failWith(undefined);
+function onHandshakeClose(this: TLSSocket): void {
+  sessions.get(this)?._failWith(undefined);
+}
+function onConnected(this: TLSSocket): void {
+  sessions.get(this)?._connected();
 }
 function onTimeout(session: TlsSession): void {
   session._timedOut();
@@ -198,8 +226,39 @@ export function startClient(stream: Duplex, checked: CheckedTlsOptions, host: st
   const name = checked.servername ?? host;
   giveBack(stream, unread);
   const peer: PeerHolder = { cert: undefined };
-  const options: ConnectionOptions = {
-    socket: stream,
+  const options = clientOptions(checked, name, peer);
+  options.socket = stream;
+  return new TlsSession(tlsConnect(options), 'client', checked, name, prefix, peer);
+}
+
+/**
+ * Connects a TLS client to one address: `tls.connect` with `target`'s `host` (an address),
+ * `port`, `family`, `localAddress`, `localPort` and `allowHalfOpen`, so the client is one
+ * TLSSocket with its own TCP handle, as Node makes one. The handshake starts once TCP is up,
+ * and its time limit runs from then. `host` and `prefix` as for {@link startClient}.
+ * `@sockchan/async-connect`'s `createSocket` takes `(target) => connectClient(...).socket`.
+ */
+export function connectClient(target: TcpNetConnectOpts, checked: CheckedTlsOptions, host: string | undefined, prefix: string): TlsSession {
+  const name = checked.servername ?? host;
+  const peer: PeerHolder = { cert: undefined };
+  const options = clientOptions(checked, name, peer);
+  // One by one (no spread of the target: a copy through V8's runtime per connect).
+  options.host = target.host;
+  options.port = target.port;
+  if (target.family !== undefined) options.family = target.family;
+  if (target.autoSelectFamily !== undefined) options.autoSelectFamily = target.autoSelectFamily;
+  if (target.localAddress !== undefined) options.localAddress = target.localAddress;
+  if (target.localPort !== undefined) options.localPort = target.localPort;
+  if (target.allowHalfOpen !== undefined) options.allowHalfOpen = target.allowHalfOpen;
+  return new TlsSession(tlsConnect(options), 'client', checked, name, prefix, peer);
+}
+
+/** `tls.connect`'s options for a client (what it connects over or to is the caller's). */
+type ClientConnectOptions = ConnectionOptions & Pick<TcpNetConnectOpts, 'family' | 'autoSelectFamily' | 'localAddress' | 'localPort' | 'allowHalfOpen'>;
+
+/** The TLS options of a client: the context, SNI, ALPN, and the peer's chain kept for checkPeer. */
+function clientOptions(checked: CheckedTlsOptions, name: string | undefined, peer: PeerHolder): ClientConnectOptions {
+  const options: ClientConnectOptions = {
     secureContext: checked.context,
     // Verification is ours (checkPeer): OpenSSL's chain result, then the host name, then `verify`.
     // Node's name check only hands over the chain it built (see PeerHolder).
@@ -211,8 +270,7 @@ export function startClient(stream: Duplex, checked: CheckedTlsOptions, host: st
   };
   if (name !== undefined && isIP(name) === 0) options.servername = name;
   if (checked.alpn !== undefined) options.ALPNProtocols = [...checked.alpn];
-  const socket = tlsConnect(options);
-  return new TlsSession(socket, 'client', checked, name, prefix, peer);
+  return options;
 }
 
 /**

@@ -6,7 +6,9 @@ import { SockchanError } from '@sockchan/base';
 import { Channel } from '@sockchan/core';
 import { CleanupList, makeTestCertificates } from '@sockchan/test-support';
 import type { TestCertificates } from '@sockchan/test-support';
-import { TLS_OPTION_NAMES, checkTlsOptions, cipherBits, handshake, importTls, isTlsChannel, status, verifyErrorText } from '../src/index.js';
+import { TLSSocket } from 'node:tls';
+import { TLS_OPTION_NAMES, checkTlsOptions, cipherBits, connectClient, handshake, importTls, isTlsChannel, startServer, status, verifyErrorText } from '../src/index.js';
+import type { TlsSession } from '../src/index.js';
 
 /** The package on its own: option checking, and `import` on core channels over loopback sockets. */
 
@@ -145,6 +147,80 @@ describe('importTls on core channels', () => {
     await expect(serverSide).rejects.toThrow('handshake failed: certificate verify failed: peer did not return a certificate');
     await clientSide;
     expect(() => status(new Channel())).toThrow(/not a TLS channel/);
+  });
+});
+
+describe('connectClient', () => {
+  /** A TLS server on 127.0.0.1 made of startServer sessions; resolves each server-side session. */
+  async function tlsServer(): Promise<{ port: number; sessions: TlsSession[] }> {
+    const checked = checkTlsOptions({ certfile: certs.server.cert, keyfile: certs.server.key }, 'server');
+    const sessions: TlsSession[] = [];
+    const server = cleanup.add(
+      net.createServer((socket) => {
+        const session = startServer(socket, checked, '');
+        session.handshake.catch(() => undefined);
+        sessions.push(session);
+        cleanup.add({ close: () => session.socket.destroy() });
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as net.AddressInfo).port, sessions };
+  }
+
+  it("is one TLSSocket of tls.connect to the address, sending the host name as SNI and verifying it", async () => {
+    const { port, sessions } = await tlsServer();
+    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
+    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true }, checked, 'localhost', "couldn't open socket: ");
+    cleanup.add({ close: () => session.socket.destroy() });
+    expect(session.socket).toBeInstanceOf(TLSSocket);
+    // Its own TCP handle, no net.Socket under it.
+    expect((session.socket as unknown as { _parent: unknown })._parent).toBeNull();
+    await session.handshake;
+    expect(session.done).toBe(true);
+    expect(session.socket.authorized).toBe(true);
+    expect(session.socket.remoteAddress).toBe('127.0.0.1');
+    expect(session.socket.allowHalfOpen).toBe(true);
+    expect(sessions[0]?.socket.servername).toBe('localhost');
+    const ch = new Channel(session.socket, { translation: 'lf' });
+    const peer = new Channel(sessions[0]!.socket, { translation: 'lf' });
+    await ch.puts('over connectClient');
+    await ch.flush();
+    expect(await peer.gets()).toBe('over connectClient');
+    await ch.close();
+    await peer.close();
+  });
+
+  it('a name the certificate does not have is refused, with the reason and the host', async () => {
+    const { port } = await tlsServer();
+    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
+    const session = connectClient({ host: '127.0.0.1', port }, checked, 'wrong.test', "couldn't open socket: ");
+    await expect(session.handshake).rejects.toThrow(/^couldn't open socket: .*wrong\.test/);
+    expect(session.socket.destroyed).toBe(true);
+  });
+
+  it('a refused TCP connect is a connect error in Tcl words, not a handshake failure', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const session = connectClient({ host: '127.0.0.1', port }, checkTlsOptions({}, 'client'), 'localhost', "couldn't open socket: ");
+    const err = await session.handshake.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SockchanError);
+    expect((err as SockchanError).message).toBe("couldn't open socket: connection refused");
+    expect((err as SockchanError).errorCode).toEqual(['POSIX', 'ECONNREFUSED', 'connection refused']);
+  });
+
+  it('a server that never answers the ClientHello times out after the handshake time limit', async () => {
+    const silent = cleanup.add(net.createServer((socket) => cleanup.add({ close: () => socket.destroy() })));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const checked = checkTlsOptions({ handshakeTimeout: 200 }, 'client');
+    const session = connectClient({ host: '127.0.0.1', port }, checked, 'localhost', "couldn't open socket: ");
+    await expect(session.handshake).rejects.toThrow('couldn\'t open socket: TLS handshake timed out after 200 ms (host "localhost")');
+    expect(session.socket.destroyed).toBe(true);
   });
 });
 

@@ -1,10 +1,11 @@
 // The TLS workloads, @sockchan/tls over core channels: a net.Server whose sockets get
-// startServer's TLS and then a core Channel; the client connects with node:net, startClient
-// (verifying the name `localhost`) and a core Channel. The loops are channel-loops.ts's.
+// startServer's TLS and then a core Channel; the client connects with connectClient (tls.connect
+// to the address, verifying the name `localhost`) and a core Channel. The loops are
+// channel-loops.ts's.
 import type net from 'node:net';
 import { Channel } from '@sockchan/core';
-import { checkTlsOptions, startClient, startServer } from '@sockchan/tls';
-import { connectSocket, countingServer, fail, parseRowArgs } from './common.js';
+import { checkTlsOptions, connectClient, startServer } from '@sockchan/tls';
+import { countingServer, fail, intParam, parseRowArgs, strParam } from './common.js';
 import { checkFullHandshake, runTlsChannelClient, serveTlsChannel, tlsFiles } from './tls-common.js';
 
 const args = parseRowArgs();
@@ -28,9 +29,9 @@ if (args.role === 'server') {
   // Checked once (one secure context for every connection), with the CA bytes read once.
   const checked = checkTlsOptions({ ca: files.certPem }, 'client');
   await runTlsChannelClient(args, async () => {
-    const socket = await connectSocket(args, { allowHalfOpen: true });
-    socket.setNoDelay(true);
-    const session = startClient(socket, checked, 'localhost', "couldn't open socket: ");
+    const target = { host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port'), allowHalfOpen: true };
+    const session = connectClient(target, checked, 'localhost', "couldn't open socket: ");
+    session.socket.setNoDelay(true);
     await session.handshake;
     checkFullHandshake(session.socket);
     return new Channel(session.socket);
