@@ -13,7 +13,8 @@ const CR = 13;
 
 /** Translator state saved where a decoded segment starts, for `rewind`. */
 export interface Anchor {
-  decoder: StreamDecoder;
+  /** The decoder's state at the segment's start: a copy, or a `mark()` number. */
+  decoder: StreamDecoder | number;
   sawCR: boolean;
   heldCR: boolean;
   /** Absolute output position (in translated characters) where the segment starts. */

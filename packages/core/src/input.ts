@@ -25,11 +25,29 @@ export interface StreamDecoder {
   readonly error: Error | undefined;
   /** An independent copy with the same state. */
   clone(): StreamDecoder;
+  /**
+   * Optional: the state to go back to, as {@link clone} keeps it, or a number when the state is
+   * only the stream offset (nothing held): the input marks its decoder at every chunk (see
+   * `startSegmentIfClean`), and a number costs nothing. Without it, `clone` is used.
+   */
+  mark?(): StreamDecoder | number;
+  /** With {@link mark}: a new decoder in the state that a mark of this decoder gave. */
+  fromMark?(mark: StreamDecoder | number): StreamDecoder;
   /** Back to the initial state. */
   reset(): void;
 }
 
 const LF = 10;
+
+/**
+ * A decoder in the state saved at an anchor: a copy of the copy, or what the `mark()` number of
+ * `current` (the decoder that made it: a new decoder gets no anchor of the old one) stands for.
+ */
+function decoderAt(saved: StreamDecoder | number, current: StreamDecoder): StreamDecoder {
+  if (typeof saved !== 'number') return saved.clone();
+  if (current.fromMark === undefined) throw new Error('internal: a decoder mark from a decoder without fromMark');
+  return current.fromMark(saved);
+}
 const EMPTY = Buffer.alloc(0);
 
 /** Result of a line request: the line, `null` at end of input, `undefined` when more input is needed. */
@@ -195,8 +213,10 @@ export class InputBuffer extends EolTranslation {
   /** Saves the state at the start of a segment when there is no decoded backlog. */
   private startSegmentIfClean(): void {
     if (this.anchor !== undefined) return;
+    const d = this.decoder;
     this.anchor = {
-      decoder: this.decoder.clone(),
+      // Most segments are consumed and dropped before any rewind: no copy when a mark will do.
+      decoder: d.mark !== undefined ? d.mark() : d.clone(),
       sawCR: this.sawCR,
       heldCR: this.heldCR,
       outPos: this.textBase + this.pos,
@@ -464,7 +484,8 @@ export class InputBuffer extends EolTranslation {
     const anchor = this.anchor;
     if (anchor === undefined) return;
     const consumed = this.textBase + this.pos - anchor.outPos;
-    let dec = anchor.decoder.clone();
+    const saved = anchor.decoder;
+    let dec = decoderAt(saved, this.decoder);
     this.sawCR = anchor.sawCR;
     this.heldCR = anchor.heldCR;
     const bytes = Buffer.concat(this.segRaw);

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputBuffer } from '../src/index.js';
-import type { InputTranslation } from '../src/index.js';
+import type { InputTranslation, StreamDecoder } from '../src/index.js';
+import { createDecoder } from '@sockchan/encodings';
 import { SimpleDecoder } from './helpers/simple-decoder.js';
 
 /**
@@ -157,6 +158,47 @@ describe('InputBuffer: mid-stream changes lose and re-decode nothing', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("InputBuffer with @sockchan/encodings' decoders: anchors keep a mark, not a copy", () => {
+  /** Lines of the head in `crlf`, then a change of translation and encoding, then the rest as text. */
+  function headThenRest(decoder: StreamDecoder, chunks: Buffer[], lines: number): [(string | null | undefined)[], [string, boolean] | undefined, string | undefined] {
+    const buf = new InputBuffer(decoder, 'crlf');
+    for (const c of chunks) buf.push(c);
+    buf.pushEnd();
+    const got: (string | null | undefined)[] = [];
+    for (let i = 0; i < lines; i++) got.push(buf.getLine());
+    buf.setTranslation('lf');
+    buf.setDecoder(createDecoder('iso8859-1'));
+    return [got, buf.readChars(undefined, true), buf.decodeError?.message];
+  }
+
+  it('property: any split (a character cut at a chunk edge included) gives what the copying decoder gives', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 6, unit: 'binary' }).filter((x) => !/[\r\n]/.test(x)), { maxLength: 4 }), fc.uint8Array({ maxLength: 30 }), cutsArb, (heads, bodyArr, cuts) => {
+        const wire = Buffer.concat([Buffer.from(heads.map((h) => h + '\r\n').join('')), Buffer.from(bodyArr)]);
+        const chunks = split(wire, cuts);
+        const real = createDecoder('utf-8');
+        expect(typeof real.mark()).toBe('number');
+        expect(headThenRest(real, chunks, heads.length)).toEqual(headThenRest(utf8(), chunks, heads.length));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a strict error after a rewind counts its index from the start of the stream', () => {
+    const buf = new InputBuffer(createDecoder('utf-8', { profile: 'strict' }), 'auto');
+    buf.push(Buffer.from('x\n'));
+    expect(buf.getLine()).toBe('x');
+    // One chunk: decoding it for its first line met the error already; the change of translation
+    // gives the decoded rest back and decodes it again from the anchor's mark (offset 2).
+    buf.push(Buffer.from([0x61, 0x62, 0x0a, 0x63, 0xff, 0x0a]));
+    buf.pushEnd();
+    expect(buf.getLine()).toBe('ab');
+    buf.setTranslation('lf');
+    expect(buf.getLine()).toBe('c');
+    expect(buf.decodeError?.message).toBe("unexpected byte sequence starting at index 6: '\\xFF'");
   });
 });
 

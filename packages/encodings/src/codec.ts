@@ -53,6 +53,23 @@ export abstract class DecoderBase implements Decoder {
     return copy;
   }
 
+  mark(): Decoder | number {
+    return this.failure === undefined && this.atBoundary() ? this.streamOffset : this.clone();
+  }
+
+  fromMark(mark: Decoder | number): Decoder {
+    if (typeof mark !== 'number') return mark.clone();
+    const fresh = this.cloneState();
+    fresh.resetState();
+    fresh.streamOffset = mark;
+    return fresh;
+  }
+
+  /** No byte held and no shift state: a fresh decoder would go on exactly as this one. */
+  protected atBoundary(): boolean {
+    return this.pending === 0;
+  }
+
   /**
    * Records a strict-profile failure at `index` (bytes from the start of the current chunk,
    * which may be negative for held bytes of earlier chunks) and drops all state.

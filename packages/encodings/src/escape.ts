@@ -207,6 +207,11 @@ export class EscapeDecoder extends DecoderBase {
     this.held = EMPTY;
   }
 
+  /** Also in the initial shift state (ASCII): a later escape sequence changes what bytes mean. */
+  protected override atBoundary(): boolean {
+    return this.held.length === 0 && this.state === 0;
+  }
+
   protected cloneState(): EscapeDecoder {
     const copy = new EscapeDecoder(this.encoding, this.profile);
     copy.state = this.state;

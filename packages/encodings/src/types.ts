@@ -46,6 +46,14 @@ export interface Decoder {
   readonly error: SockchanError | undefined;
   /** An independent copy with the same state. */
   clone(): Decoder;
+  /**
+   * The state, to go back to later with {@link fromMark}: a {@link clone}, or, when the state is
+   * only the stream offset (no byte held, no shift state, no error), that offset, which costs
+   * nothing to keep. A channel marks its decoder at every chunk it decodes.
+   */
+  mark(): Decoder | number;
+  /** A new decoder in the state {@link mark} gave (a mark of this decoder). */
+  fromMark(mark: Decoder | number): Decoder;
   /** Back to the initial state (held bytes, stream offset and error cleared). */
   reset(): void;
 }

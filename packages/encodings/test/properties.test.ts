@@ -126,3 +126,49 @@ describe('clone', () => {
     );
   });
 });
+
+describe('mark and fromMark', () => {
+  it('a decoder made from a mark continues exactly as the original would: text, error and its index', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...encodingNames()), fc.constantFrom(...PROFILES), bytesArb, fc.nat(), (name, profile, bytes, at) => {
+        const cut = bytes.length === 0 ? 0 : at % (bytes.length + 1);
+        const d = createDecoder(name, { profile });
+        d.decode(bytes.subarray(0, cut));
+        const mark = d.mark();
+        // A number exactly when the state is only the offset: nothing held, no error.
+        if (typeof mark === 'number') {
+          expect(d.pending).toBe(0);
+          expect(d.error).toBeUndefined();
+        } else if (d.pending === 0 && d.error === undefined) {
+          // Only a shift state (an escape encoding after an escape sequence) needs a copy then.
+          expect(name).toMatch(/^iso2022/);
+        }
+        const again = d.fromMark(mark);
+        const rest = d.decode(bytes.subarray(cut));
+        const restEnd = d.end();
+        expect(again.decode(bytes.subarray(cut))).toBe(rest);
+        expect(again.end()).toBe(restEnd);
+        expect(again.error?.message).toBe(d.error?.message);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('marks are numbers on the usual paths (no copy per chunk): the stream offset', () => {
+    const latin1 = createDecoder('iso8859-1');
+    expect(latin1.mark()).toBe(0);
+    latin1.decode(Buffer.from('ping\n'));
+    expect(latin1.mark()).toBe(5);
+    const utf8 = createDecoder('utf-8');
+    utf8.decode(Buffer.from([0x61, 0xe2, 0x82]));
+    expect(typeof utf8.mark()).toBe('object'); // two bytes of a three-byte sequence held
+    utf8.decode(Buffer.from([0xac]));
+    expect(utf8.mark()).toBe(4);
+    // The offset is what a strict error counts from.
+    const strict = createDecoder('utf-8', { profile: 'strict' });
+    strict.decode(Buffer.from('abc'));
+    const later = strict.fromMark(strict.mark());
+    later.decode(Buffer.from([0x64, 0xff]));
+    expect(later.error?.message).toBe("unexpected byte sequence starting at index 4: '\\xFF'");
+  });
+});
