@@ -184,23 +184,26 @@ export abstract class ChannelOutput extends ChannelState {
       this.writeError = undefined;
       return Promise.reject(this.ioError(op, e));
     }
+    if (out !== undefined && this.syncWriteDone && s.writableLength === 0) {
+      // A net.Socket with nothing queued: the write usually goes through to the kernel at once.
+      // Without a callback Node schedules nothing after it (with one, a tick per write to call it).
+      if (typeof out === 'string') writeLatin1(s, out);
+      else s.write(out);
+      if (s.writableLength === 0) return this.writtenAtOnce(s, op);
+      // Queued after all (the kernel's buffer is full): an empty write behind it tells when it is out.
+      return new Promise<void>((resolve, reject) => {
+        s.write(EMPTY, (err?: Error | null) => this.settleWrite(s, err, op, resolve, reject));
+      });
+    }
     if (out !== undefined) {
-      // The write's own callback tells when these bytes (and so all before them) are written:
-      // no empty write of our own after them, which costs a TLS stream a pass through its engine.
+      // Bytes queued already (these will be too), or a stream that calls back later (TLS): the
+      // write's own callback tells when these bytes (and so all before them) are written, with no
+      // empty write of our own after them, which costs a TLS stream a pass through its engine.
       let waiter: WriteDone | undefined;
       const done: WriteDone = (err) => waiter?.(err);
       if (typeof out === 'string') writeLatin1(s, out, done);
       else s.write(out, done);
-      if (s.writableLength === 0) {
-        // Written through to the kernel at once (the usual case on a socket): nothing to wait
-        // for. Or Node's try-write failed at once: the stream is errored (not yet destroyed,
-        // its 'error' event is on the next tick), and this call reports it.
-        this.noteFailedWrite(s);
-        const failed = this.writeError;
-        if (failed === undefined) return RESOLVED;
-        this.writeError = undefined;
-        return Promise.reject(this.ioError(op, failed));
-      }
+      if (s.writableLength === 0) return this.writtenAtOnce(s, op);
       return new Promise<void>((resolve, reject) => {
         waiter = (err) => this.settleWrite(s, err, op, resolve, reject);
       });
@@ -208,6 +211,19 @@ export abstract class ChannelOutput extends ChannelState {
     return new Promise<void>((resolve, reject) => {
       s.write(EMPTY, (err?: Error | null) => this.settleWrite(s, err, op, resolve, reject));
     });
+  }
+
+  /**
+   * A blocking write or flush whose bytes left the stream's queue during the write: written
+   * through to the kernel (nothing to wait for), or Node's try-write failed at once: the stream
+   * is errored (not yet destroyed, its 'error' event is on the next tick), and this call reports it.
+   */
+  private writtenAtOnce(s: Duplex, op: 'flushing' | 'writing'): Promise<void> {
+    this.noteFailedWrite(s);
+    const failed = this.writeError;
+    if (failed === undefined) return RESOLVED;
+    this.writeError = undefined;
+    return Promise.reject(this.ioError(op, failed));
   }
 
   /** Settles a blocking write or flush from the callback of its last write. */

@@ -114,6 +114,13 @@ export abstract class ChannelState {
    * @internal
    */
   protected stringWrites = false;
+  /**
+   * The stream is a plain `net.Socket` (not TLS): a write that goes through to the kernel at once
+   * has left its queue when `write()` returns, so a blocking flush can tell without a callback.
+   * A TLS socket calls every write back on a later turn (Node's TLS handle, from an immediate).
+   * @internal
+   */
+  protected syncWriteDone = false;
   /** @internal */
   protected fullScheduled = false;
   /** @internal */

@@ -33,6 +33,7 @@ export abstract class StreamAttachment extends EventScheduler {
     this.stream = s;
     this.conn = Conn.Open;
     this.stringWrites = s instanceof Socket;
+    this.syncWriteDone = this.stringWrites && (s as { encrypted?: boolean }).encrypted !== true;
     streamChannels.set(s, this);
     // A socket made with Channel.onread never emits 'data': its reads come to onSocketRead.
     s.on('data', onStreamData);

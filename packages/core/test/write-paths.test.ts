@@ -1,7 +1,8 @@
 import net from 'node:net';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Channel, OutputBuffer } from '../src/index.js';
+import { turns } from './helpers/turns.js';
 import type { StreamEncoder } from '../src/index.js';
 
 /**
@@ -140,5 +141,64 @@ describe('text writes to a net.Socket', () => {
     const got = await received;
     expect(got.length).toBe(expected.length);
     expect(got.equals(Buffer.from(expected, 'latin1'))).toBe(true);
+  });
+});
+
+describe('a blocking flush to a net.Socket', () => {
+  it('with nothing queued writes with no callback (Node then schedules nothing) and resolves at once', async () => {
+    const { port, received } = await sink();
+    const sock = await connect(port);
+    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1' });
+    cleanup.push(() => ch.close().catch(() => undefined));
+    const write = vi.spyOn(sock, 'write');
+    for (const word of ['one', 'two', 'three']) {
+      await ch.puts(word);
+      let settled = false;
+      const flushed = ch.flush().then(() => (settled = true));
+      await Promise.resolve();
+      expect(settled).toBe(true); // no turn of the event loop needed
+      await flushed;
+    }
+    expect(write.mock.calls.map((args: unknown[]) => [args[0], args[1], typeof args[2]])).toEqual([
+      ['one\n', 'latin1', 'undefined'],
+      ['two\n', 'latin1', 'undefined'],
+      ['three\n', 'latin1', 'undefined'],
+    ]);
+    write.mockRestore();
+    await ch.close();
+    expect((await received).toString('latin1')).toBe('one\ntwo\nthree\n');
+  });
+
+  it('whose bytes queue behind a full kernel buffer resolves only once they are written', async () => {
+    const { port, received, resume } = await sink(true);
+    const sock = await connect(port);
+    // Each flush writes one buffer's worth, with nothing queued before it: until the kernel's
+    // buffers are full they go through at once; the first that queues must wait for the peer.
+    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1', buffersize: 1_000_000 });
+    cleanup.push(() => ch.close().catch(() => undefined));
+    const chunk = 'y'.repeat(500_000);
+    let sent = 0;
+    let waiting: Promise<unknown> | undefined;
+    let settled = false;
+    for (let i = 0; i < 400 && waiting === undefined; i++) {
+      await ch.puts(chunk, { nonewline: true });
+      sent += chunk.length;
+      const flushed = ch.flush().then(() => (settled = true));
+      await turns(2);
+      if (!settled) waiting = flushed;
+      else settled = false;
+    }
+    expect(waiting).toBeDefined();
+    await turns(20);
+    expect(settled).toBe(false);
+    expect(ch.pending('output')).toBeGreaterThan(0);
+    resume();
+    await waiting;
+    expect(ch.pending('output')).toBe(0);
+    await ch.puts('tail');
+    await ch.close();
+    const got = await received;
+    expect(got.length).toBe(sent + 5);
+    expect(got.subarray(got.length - 6).toString('latin1')).toBe('ytail\n');
   });
 });
