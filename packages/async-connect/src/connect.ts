@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { connect as netConnect } from 'node:net';
 import type { OnReadOpts, Socket, TcpNetConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import dns from 'node:dns';
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { SocketAddress, isIP } from 'node:net';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { SockchanError } from './errors.js';
 import { errnoText } from './errno.js';
 import { valueText } from './values.js';

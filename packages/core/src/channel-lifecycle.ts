@@ -2,6 +2,7 @@
  * A channel's lifecycle: connect outcome (`failConnect`, `isConnecting`; success is `attach`),
  * `close` (flush, then end and destroy the stream, or wait for the connect) and the half-closes.
  */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
 import { openNames } from './channel-names.js';

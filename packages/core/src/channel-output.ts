@@ -4,6 +4,8 @@
  * the sticky errno of a dead stream: `takeWriteError`, `reportSticky`, `noteFailedWrite`,
  * `claimFailure`). Buffering, translation and encoding are `OutputBuffer`'s (output.ts).
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
 import { writeCopy, writeLatin1 } from './socket-writes.js';

@@ -10,6 +10,7 @@
  * `private` did when `Channel` was one class. Members subclasses use (`stream`, `attach`,
  * `failConnect`, the driver-option hooks) are untagged.
  */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoText } from '@sockchan/base';
 import { createEncoder } from '@sockchan/encodings';

@@ -10,6 +10,7 @@
  * (readable/writable handlers), stream-attachment.ts (stream hooks, replaceStream), channel-lifecycle.ts
  * (connect outcome, close, half-close), channel-config.ts (configure).
  */
+import { Buffer } from 'node:buffer';
 import type { OnReadOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError, badDirection, valueText } from '@sockchan/base';

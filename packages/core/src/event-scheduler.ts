@@ -4,6 +4,7 @@
  * `runEvents`), the readable handler run at once on a socket read, and handlers that return a
  * promise (not run again until it settles) or throw (reported and removed).
  */
+import process from 'node:process';
 import { Conn } from './channel-state.js';
 import type { Channel, ChannelEventHandler } from './channel.js';
 import { ChannelInput } from './channel-input.js';

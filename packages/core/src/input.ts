@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { clearArray } from './array.js';
 import type { InputTranslation } from './options.js';
 import { EolTranslation } from './eol-translation.js';

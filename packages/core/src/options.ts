@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { SockchanError, formatChoices, matchUniquePrefix, parseTclBoolean, parseTclInteger, valueText } from '@sockchan/base';
 import { splitTclList } from './tcl-list.js';
 

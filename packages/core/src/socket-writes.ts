@@ -1,4 +1,5 @@
 /** Text and copied-byte writes to a stream, through pooled copy buffers for sockets. */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { descriptorOf, writeNow } from '@sockchan/base';
 

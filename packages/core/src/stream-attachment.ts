@@ -4,6 +4,7 @@
  * handlers' targets (`onData`, `onEnd`, `onError`, `onClose`, `onDrain`), and `swapStream`, which
  * `Channel.replaceStream` (STARTTLS in @sockchan/tls) uses to put another stream under the channel.
  */
+import { Buffer } from 'node:buffer';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';

@@ -3,6 +3,7 @@
  * set of handlers serves every channel (no closure per channel), and sockets made with
  * `Channel.onread` keep what they read before a channel takes them.
  */
+import { Buffer } from 'node:buffer';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError } from '@sockchan/base';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { systemEncoding } from '@sockchan/encodings';
 
 let lastLocale: string | undefined;

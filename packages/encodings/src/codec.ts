@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { SockchanError } from '@sockchan/base';
 import { invalidByteSequence, unencodableCharacter } from './errors.js';
 import type { Decoder, Encoder, EncodingProfile } from './types.js';

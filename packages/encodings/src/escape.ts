@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { DecoderBase, EMPTY, EncoderBase, scratchUnits, unitsToString } from './codec.js';
 import { UNMAPPED, loadTable } from './tables.js';
 import type { Table } from './tables.js';

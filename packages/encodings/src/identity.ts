@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { EncoderBase } from './codec.js';
 
 /*

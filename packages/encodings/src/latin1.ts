@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { DecoderBase, EncoderBase, asBuffer, scratchUnits, unitsToString } from './codec.js';
 import type { EncodingProfile } from './types.js';
 

@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { DecoderBase, EncoderBase, asBuffer, scratchUnits, textUnits, unitsToString } from './codec.js';
 import { UNMAPPED, loadTable } from './tables.js';
 import type { Table } from './tables.js';

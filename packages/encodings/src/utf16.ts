@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { endianness } from 'node:os';
 import { DecoderBase, EncoderBase, asBuffer } from './codec.js';
 import { isWellFormed } from './utf8.js';

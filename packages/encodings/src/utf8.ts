@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { DecoderBase, EncoderBase, asBuffer, scratchUnits, unitsToString } from './codec.js';
 import type { EncodingProfile } from './types.js';
 

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { SockchanError, displayAddress, posixError, toSockchanError, valueText } from '@sockchan/base';

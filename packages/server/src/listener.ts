@@ -1,3 +1,4 @@
+import process from 'node:process';
 import net from 'node:net';
 import type { Server, ServerOpts, Socket } from 'node:net';
 import dns from 'node:dns';

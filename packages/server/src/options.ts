@@ -1,3 +1,4 @@
+import process from 'node:process';
 import type { Socket } from 'node:net';
 import { SockchanError, parseTclInteger, valueText } from '@sockchan/base';
 import { checkProxyProtocol } from './proxy-connection.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { SockchanError, descriptorOf, displayAddress, readNow, toSockchanError, valueText } from '@sockchan/base';
 import { addressMatcher } from './address-match.js';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import net from 'node:net';
 import type { Server } from 'node:net';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import type { Socket } from 'node:net';
 import { SockchanError, formatChoices, valueText } from '@sockchan/base';
 import { checkConnectArguments, connect } from '@sockchan/async-connect';

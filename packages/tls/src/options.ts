@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CIPHERS, createSecureContext } from 'node:tls';
 import type { SecureContext, SecureContextOptions, SecureVersion } from 'node:tls';
