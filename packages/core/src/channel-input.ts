@@ -81,10 +81,27 @@ export abstract class ChannelInput extends ChannelOutput {
     const promise = waiterPromise(waiter);
     // A one-element literal for the usual lone waiter: no growth of an empty array.
     const waiters = this.readWaiters;
-    if (waiters === undefined) this.readWaiters = [waiter];
-    else waiters.push(waiter);
+    if (waiters === undefined) {
+      this.readWaiters = [waiter];
+      if (this.nothingToRead()) {
+        // It can only wait for data (a client's gets sent before the answer came): no attempt
+        // that could only fail. A paused stream resumes for it.
+        this.afterConsume();
+        return promise;
+      }
+    } else waiters.push(waiter);
     this.serviceReads();
     return promise;
+  }
+
+  /**
+   * @internal No input operation could complete or fail now: the stream is open and has neither
+   * ended nor failed, and nothing is buffered, decoded, held or waiting to be reported.
+   */
+  protected nothingToRead(): boolean {
+    if (this.conn !== Conn.Open || this.streamEnded || this.readError !== undefined) return false;
+    const input = this.inputBuffer;
+    return input === undefined || (input.pendingInput === 0 && !input.exhausted && input.decodeError === undefined);
   }
 
   /** @internal Tries the waiting operation `w`: true when it settled (resolved or rejected). */

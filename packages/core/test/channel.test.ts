@@ -133,6 +133,27 @@ describe('input', () => {
     expect(ch.blocked()).toBe(false);
   });
 
+  it('a blocking read waits for data only when nothing held could complete it', async () => {
+    const [ch, peer] = pair({ encoding: 'utf-8' });
+    // An empty channel: gets waits, and the line that comes later completes it.
+    const line = ch.gets();
+    let got: string | null | undefined;
+    void line.then((l) => (got = l));
+    await turns(3);
+    expect(got).toBeUndefined();
+    peer.write('first\n');
+    expect(await line).toBe('first');
+    // Two bytes of a three-byte character: the decoder holds them, nothing is decoded yet.
+    peer.write(Buffer.from([0xe2, 0x82]));
+    await turns(2);
+    ch.configure({ blocking: false });
+    expect(await ch.gets()).toBeNull();
+    expect(ch.pending('input')).toBe(2);
+    ch.configure({ blocking: true });
+    // A blocking readBytes(2) gets the held bytes at once: it must not just wait for more data.
+    expect([...(await ch.readBytes(2))]).toEqual([0xe2, 0x82]);
+  });
+
   it('header lines in crlf, then a binary body: nothing lost or re-decoded', async () => {
     const [ch, peer] = pair({ translation: 'crlf', encoding: 'utf-8' });
     const body = Buffer.from([0xc3, 0xa9, 0x0d, 0x0a, 0xff, 0x00]);
