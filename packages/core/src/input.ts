@@ -49,6 +49,7 @@ function decoderAt(saved: StreamDecoder | number, current: StreamDecoder): Strea
   if (current.fromMark === undefined) throw new Error('internal: a decoder mark from a decoder without fromMark');
   return current.fromMark(saved);
 }
+
 const EMPTY = Buffer.alloc(0);
 
 /** Result of a line request: the line, `null` at end of input, `undefined` when more input is needed. */
@@ -485,8 +486,7 @@ export class InputBuffer extends EolTranslation {
     const anchor = this.anchor;
     if (anchor === undefined) return;
     const consumed = this.textBase + this.pos - anchor.outPos;
-    const saved = anchor.decoder;
-    let dec = decoderAt(saved, this.decoder);
+    let dec = decoderAt(anchor.decoder, this.decoder);
     this.sawCR = anchor.sawCR;
     this.heldCR = anchor.heldCR;
     const bytes = Buffer.concat(this.segRaw);

@@ -66,7 +66,7 @@ export function deliverRead(socket: Duplex, chunk: Buffer): boolean {
   return early.bytes < EARLY_INPUT_LIMIT;
 }
 
-// Module-level stream handlers (no closure per channel): the stream carries its channel.
+// Module-level stream handlers (no closure per channel): streamChannels gives the stream's channel.
 export function onStreamData(this: Duplex, chunk: Buffer | string): void {
   // A net.Socket emits 'data' from its read callback or from the stream's own flow tick, never
   // inside a caller's write: the readable handler may run at once (see onData).

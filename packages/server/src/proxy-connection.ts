@@ -128,8 +128,7 @@ export function readProxyHeader(socket: Socket, timeoutMs: number, done: ProxyHe
  * {@link readProxyHeader} for a caller that knows the peer's address and port already (the
  * listener read them at accept): no second getpeername per connection. @internal
  */
-export function readProxyHeaderFrom(socket: Socket, timeoutMs: number, done: ProxyHeaderCallback, address: string | undefined, port: number): void {
-  const s = socket;
+export function readProxyHeaderFrom(s: Socket, timeoutMs: number, done: ProxyHeaderCallback, address: string | undefined, port: number): void {
   const parser = new ProxyHeaderParser();
   if (readArrived(s, parser, done, address, port)) return;
   // The global setTimeout, so that tests can drive it with a virtual clock.

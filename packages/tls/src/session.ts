@@ -10,8 +10,9 @@ import { checkPeer } from './verify.js';
 
 /**
  * One TLS connection over a stream: the `TLSSocket`, its handshake (with a time limit) and the
- * verification of the peer once it is done. `startClient`/`connectClient`/`startServer` make one; the channel
- * functions (`import`, `handshake`, `status`) and the umbrella's `tls.socket`/`tls.server` use it.
+ * verification of the peer once it is done. `startClient`, `connectClient` and `startServer` make
+ * one; the channel functions (`import`, `handshake`, `status`) and the umbrella's
+ * `tls.socket`/`tls.server` use it.
  */
 
 const enum State {
