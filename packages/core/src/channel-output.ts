@@ -192,12 +192,8 @@ export abstract class ChannelOutput extends ChannelState {
       if (typeof out === 'string') writeLatin1(s, out);
       else s.write(out);
       if (s.writableLength === 0) return this.writtenAtOnce(s, op);
-      // Queued after all (the kernel's buffer is full): an empty write behind it tells when it is out.
-      return new Promise<void>((resolve, reject) => {
-        s.write(EMPTY, (err?: Error | null) => this.settleWrite(s, err, op, resolve, reject));
-      });
-    }
-    if (out !== undefined) {
+      // Queued after all (the kernel's buffer is full): the empty write below tells when it is out.
+    } else if (out !== undefined) {
       // Bytes queued already (these will be too), or a stream that calls back later (TLS): the
       // write's own callback tells when these bytes (and so all before them) are written, with no
       // empty write of our own after them, which costs a TLS stream a pass through its engine.

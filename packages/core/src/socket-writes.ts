@@ -91,6 +91,11 @@ export function writeLatin1(s: Duplex, text: string, done?: WriteDone): void {
 /** What a direct write reads of Node's socket internals besides the descriptor. */
 type SocketInternals = Duplex & { encrypted?: boolean; connecting?: boolean };
 
+/** A TLS socket (Node's `encrypted`): its writes go through the TLS engine, not straight to the descriptor. */
+export function isTlsSocket(s: Duplex): boolean {
+  return (s as SocketInternals).encrypted === true;
+}
+
 /**
  * Hands the caller's `bytes` on without a copy where no view of them can outlive the call, when
  * nothing of the socket waits to be written (so no byte can overtake another and the stream does
@@ -106,7 +111,7 @@ type SocketInternals = Duplex & { encrypted?: boolean; connecting?: boolean };
 function writeAtOnce(s: SocketInternals, bytes: Buffer): number {
   if (s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting === true) return 0;
   // Checked first: a TLS socket's handle reports the descriptor under it.
-  if (s.encrypted === true) {
+  if (isTlsSocket(s)) {
     s.write(bytes);
     return bytes.length;
   }

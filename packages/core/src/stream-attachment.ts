@@ -9,6 +9,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
 import { InputBuffer } from './input.js';
+import { isTlsSocket } from './socket-writes.js';
 import { earlyInputs, streamChannels, onStreamClose, onStreamData, onStreamDrain, onStreamEnd, onStreamError } from './stream-hooks.js';
 import { Conn, EMPTY, settleAll } from './channel-state.js';
 import { EventScheduler } from './event-scheduler.js';
@@ -34,7 +35,7 @@ export abstract class StreamAttachment extends EventScheduler {
     this.stream = s;
     this.conn = Conn.Open;
     this.stringWrites = s instanceof Socket;
-    this.syncWriteDone = this.stringWrites && (s as { encrypted?: boolean }).encrypted !== true;
+    this.syncWriteDone = this.stringWrites && !isTlsSocket(s);
     streamChannels.set(s, this);
     // A socket made with Channel.onread never emits 'data': its reads come to onSocketRead.
     s.on('data', onStreamData);

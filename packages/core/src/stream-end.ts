@@ -2,12 +2,13 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errnoCodeOf, posixError } from '@sockchan/base';
+import { isTlsSocket } from './socket-writes.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Ends the stream after its queued writes and destroys it once they are done. */
 export function endAndDestroy(s: Duplex, blocking: boolean): Promise<void> {
-  if (s instanceof Socket && !s.destroyed && !s.writableEnded && s.writableLength === 0 && !s.connecting && (s as { encrypted?: boolean }).encrypted !== true) {
+  if (s instanceof Socket && !s.destroyed && !s.writableEnded && s.writableLength === 0 && !s.connecting && !isTlsSocket(s)) {
     // Nothing left to send: close the descriptor at once, as Tcl's close() does. The kernel sends
     // the FIN after whatever it still holds; end() would first make libuv shutdown() and wait.
     // A TLS socket (`encrypted`) ends instead: end() sends TLS's close_notify before the FIN.

@@ -5,7 +5,7 @@
 import type net from 'node:net';
 import { Channel } from '@sockchan/core';
 import { checkTlsOptions, connectClient, startServer } from '@sockchan/tls';
-import { countingServer, fail, intParam, parseRowArgs, strParam } from './common.js';
+import { connectTarget, countingServer, fail, parseRowArgs } from './common.js';
 import { checkFullHandshake, runTlsChannelClient, serveTlsChannel, tlsFiles } from './tls-common.js';
 
 const args = parseRowArgs();
@@ -29,8 +29,9 @@ if (args.role === 'server') {
   // Checked once (one secure context for every connection), with the CA bytes read once.
   const checked = checkTlsOptions({ ca: files.certPem }, 'client');
   await runTlsChannelClient(args, async () => {
-    const target = { host: strParam(args, 'host', '127.0.0.1'), port: intParam(args, 'port'), allowHalfOpen: true };
-    const session = connectClient(target, checked, 'localhost', "couldn't open socket: ");
+    const target = connectTarget(args);
+    if (!('host' in target)) fail('the TLS rows run over TCP');
+    const session = connectClient({ ...target, allowHalfOpen: true }, checked, 'localhost', "couldn't open socket: ");
     session.socket.setNoDelay(true);
     await session.handshake;
     checkFullHandshake(session.socket);
