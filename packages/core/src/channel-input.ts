@@ -5,7 +5,7 @@
  * translation and buffering are `InputBuffer`'s (input.ts).
  */
 import { SockchanError, errnoText } from '@sockchan/base';
-import { ReadKind, ReadWaiter, waiterPromise } from './read-waiter.js';
+import { ReadKind, ReadWaiter, checkCount, waiterPromise } from './read-waiter.js';
 import { Conn, DEFAULT_BUFFER_SIZE, EMPTY } from './channel-state.js';
 import { ChannelOutput } from './channel-output.js';
 
@@ -66,10 +66,12 @@ export abstract class ChannelInput extends ChannelOutput {
         this.needMoreData = true;
       }
       this.afterConsume();
-      if (r === undefined) {
+      // Nothing to give, and not the end: an error met (a strict decoding error stops the
+      // input before the end) is reported now, as a blocking read reports it.
+      if (r === undefined || (r !== null && r.length === 0 && !this.input.eof)) {
         const err = this.pendingReadError();
         if (err !== undefined) return Promise.reject(err);
-        return Promise.resolve(ChannelInput.nothing(kind));
+        if (r === undefined) return Promise.resolve(ChannelInput.nothing(kind));
       }
       if (r === null) {
         this.blockedFlag = false;
@@ -92,6 +94,35 @@ export abstract class ChannelInput extends ChannelOutput {
     } else waiters.push(waiter);
     this.serviceReads();
     return promise;
+  }
+
+  /**
+   * `read`/`readBytes` without waiting (`tryRead`/`tryReadBytes`): what the operation gives at
+   * once, `''`/empty at the end of input, or `undefined` when it would wait (blocking mode) or
+   * find nothing yet (nonblocking mode, where it would give `''` with `blocked()` true). Throws
+   * what the operation would reject with.
+   * @internal
+   */
+  protected tryInput(kind: ReadKind.Chars | ReadKind.Bytes, count: number | undefined): string | Uint8Array | undefined {
+    const bad = this.checkRead() ?? checkCount(count, kind === ReadKind.Chars ? 'numChars' : 'numBytes');
+    if (bad !== undefined) throw bad;
+    if (this.conn === Conn.Failed) throw this.ioError('reading', this.connectError as SockchanError);
+    if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
+    if (count === 0) return ChannelInput.nothing(kind) as string | Uint8Array;
+    let r: string | Uint8Array | null | undefined;
+    try {
+      r = this.attemptRead(kind, count, this.blockingMode);
+    } finally {
+      this.afterConsume();
+    }
+    if (r === undefined || (r !== null && r.length === 0 && !this.input.eof)) {
+      const err = this.pendingReadError();
+      if (err !== undefined) throw err;
+      return undefined;
+    }
+    // Nonblocking, attemptRead set blocked() from whether all that was asked for came.
+    if (this.blockingMode) this.blockedFlag = false;
+    return r as string | Uint8Array;
   }
 
   /**

@@ -152,16 +152,28 @@ export class Channel extends ChannelConfig {
 
   /**
    * `gets` without waiting, synchronously: the next line when one is buffered, `null` at the end
-   * of input, `undefined` when a `gets` would have to wait (or report `blocked()`). A fast path for
-   * loops that drain buffered lines without a promise per line; then `await gets()` when it gives
-   * `undefined`. Throws what `gets` would reject with.
+   * of input, `undefined` when a `gets` would have to wait (or report `blocked()`, which it then
+   * does in nonblocking mode). A fast path for loops that drain buffered lines without a promise
+   * per line; then `await gets()` when it gives `undefined`. As after a `gets` that found no whole
+   * line, a readable handler runs again only when more bytes arrive. Throws what `gets` would
+   * reject with.
    */
   tryGets(): string | null | undefined {
     const bad = this.checkRead();
     if (bad !== undefined) throw bad;
+    if (this.conn === Conn.Failed) throw this.ioError('reading', this.connectError as SockchanError);
     if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
     const line = this.takeLine();
-    if (line === undefined) return undefined;
+    if (line === undefined) {
+      // As a nonblocking gets: a readable handler does not run again until more bytes arrive
+      // (it would run every turn on a partial line), and a paused stream resumes for the line.
+      if (!this.blockingMode) this.blockedFlag = !this.input.exhausted;
+      this.needMoreData = true;
+      this.afterConsume();
+      const err = this.pendingReadError();
+      if (err !== undefined) throw err;
+      return undefined;
+    }
     this.blockedFlag = false;
     this.afterConsume();
     if (line === null && this.input.decodeError !== undefined) throw this.decodeFailure();
@@ -190,6 +202,23 @@ export class Channel extends ChannelConfig {
     if (bad !== undefined) return Promise.reject(bad);
     if (numBytes === 0) return Promise.resolve(EMPTY);
     return this.inputOp(ReadKind.Bytes, numBytes, this.blockingMode) as Promise<Uint8Array>;
+  }
+
+  /**
+   * `read` without waiting, synchronously: the characters `read(numChars)` would give at once,
+   * `''` at the end of input (then `eof()` is true), or `undefined` when `read` would wait
+   * (blocking mode) or find nothing yet (nonblocking mode, where `read` gives `''` with
+   * `blocked()` true). Nonblocking, a partial result sets `blocked()` as `read` does. A fast path
+   * for readable handlers, like Tcl's `read` in a `fileevent` script: no promise per call. Throws
+   * what `read` would reject with.
+   */
+  tryRead(numChars?: number): string | undefined {
+    return this.tryInput(ReadKind.Chars, numChars) as string | undefined;
+  }
+
+  /** {@link tryRead} for raw bytes: `readBytes(numBytes)` without waiting, synchronously. */
+  tryReadBytes(numBytes?: number): Uint8Array | undefined {
+    return this.tryInput(ReadKind.Bytes, numBytes) as Uint8Array | undefined;
   }
 
   /** Tcl's `eof`: true once an input operation hit the end of the input. Sticky. */

@@ -152,7 +152,7 @@ export function linesClient(args: RowArgs, api: LinesApi): TimedClient {
 
 /**
  * How the bulk sink's readable handler takes everything buffered (like Tcl's [read $chan]; a
- * nonblocking `readBytes()` hands over one queued chunk per call, and one chunk per event would
+ * nonblocking `tryReadBytes()` hands over one queued chunk per call, and one chunk per event would
  * let the backlog grow while the socket delivers several per turn): `until-empty` calls it until
  * it gives nothing; `until-drained` also stops as soon as `pending('input')` is 0 after a chunk
  * (one call fewer per event). The two rows have always differed here; each keeps its own.
@@ -161,24 +161,23 @@ export type BulkDrain = 'until-empty' | 'until-drained';
 
 /**
  * bulk sink on a nonblocking binary channel: a readable handler counts the bytes; at EOF it
- * answers with the count as one line (blocking again) and closes.
+ * answers with the count as one line (blocking again) and closes. The handler is synchronous, as
+ * a Tcl `fileevent` script with `read` is: `tryReadBytes()` takes buffered chunks without a
+ * promise each (an `async` handler awaiting `readBytes()` per chunk did the same work with a
+ * promise resolution and an await per 16 KiB TLS record).
  */
 export function bulkSink(ch: Channel, drain: BulkDrain): void {
   const stopWhenDrained = drain === 'until-drained';
   let received = 0;
-  ch.onReadable(async (c) => {
-    for (;;) {
-      const chunk = await c.readBytes();
-      if (chunk.length === 0) break;
+  ch.onReadable((c) => {
+    for (let chunk = c.tryReadBytes(); chunk !== undefined && chunk.length > 0; chunk = c.tryReadBytes()) {
       received += chunk.length;
       if (stopWhenDrained && c.pending('input') === 0) break;
     }
-    if (c.eof()) {
-      c.onReadable(null);
-      c.configure({ blocking: true });
-      await c.puts(String(received));
-      await c.close();
-    }
+    if (!c.eof()) return undefined;
+    c.onReadable(null);
+    c.configure({ blocking: true });
+    return c.puts(String(received)).then(() => c.close());
   });
 }
 
