@@ -18,9 +18,10 @@ const BASELINE = 'node:net';
 const USAGE = `usage: pnpm bench [workload...] [options]
 
 Runs each row in its own child processes (a server and a client), rows interleaved in every
-repetition, and prints per workload a table (median, min-max, ratio vs the workload's baseline:
-${BASELINE} for TCP and Unix-domain sockets, node:tls for TLS) and then one
-JSON line per row. Without a workload it runs all built-in ones: ${workloads.map((w) => w.name).join(', ')}.
+repetition (each repetition starting one row later), and prints per workload a table (median,
+min-max, ratio vs the workload's baseline: ${BASELINE} for TCP and Unix-domain sockets, node:tls
+for TLS; with several repetitions also the median and range of the per-repetition ratios) and
+then one JSON line per row. Without a workload it runs all built-in ones: ${workloads.map((w) => w.name).join(', ')}.
 
 options:
   --reps N          repetitions per row (default 5; --quick: 1)
@@ -164,16 +165,19 @@ class SampleBook {
     const key = `${impl}\0${decl.metric}`;
     let set = this.#sets.get(key);
     if (!set) {
-      set = { workload: this.workload, impl, pairing: this.pairing, ...decl, baseline, samples: [], errors: [] };
+      set = { workload: this.workload, impl, pairing: this.pairing, ...decl, baseline, samples: [], errors: [], byRep: new Map() };
       this.#sets.set(key, set);
     }
     return set;
   }
 
-  add(impl: string, outcome: Outcome, baseline = BASELINE): void {
+  /** Records an outcome; `rep` (built-in workloads) pairs it with the baseline's of that repetition. */
+  add(impl: string, outcome: Outcome, baseline = BASELINE, rep?: number): void {
     const set = this.#set(impl, outcome, baseline);
-    if ('value' in outcome) set.samples.push(outcome.value);
-    else set.errors.push(outcome.error);
+    if ('value' in outcome) {
+      set.samples.push(outcome.value);
+      if (rep !== undefined) set.byRep?.set(rep, outcome.value);
+    } else set.errors.push(outcome.error);
   }
 
   /** A whole run failed: every declared metric of the row gets the error (optional ones only if seen). */
@@ -208,12 +212,14 @@ async function runBuiltin(def: WorkloadDef, options: Options): Promise<ResultRow
   const decls = def.metrics(params);
   const book = new SampleBook(def.name, def.pairing);
   for (let rep = 1; rep <= options.reps; rep += 1) {
-    for (const row of selected) {
+    // Each repetition starts one row later: no row always runs first (or right after another).
+    const order = selected.map((_, i) => selected[(i + rep - 1) % selected.length]!);
+    for (const row of order) {
       const started = Date.now();
       let outcomes: Outcome[];
       try {
         outcomes = await def.run(row, params, options.timeout);
-        for (const o of outcomes) book.add(row.impl, o, baseline);
+        for (const o of outcomes) book.add(row.impl, o, baseline, rep);
       } catch (error) {
         const message = (error as Error).message;
         book.failAll(row.impl, decls, message, baseline);

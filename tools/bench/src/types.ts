@@ -132,6 +132,12 @@ export interface ResultRow {
   readonly ratio: number | null;
   /** median − baseline median (shown for memory metrics), or null. */
   readonly diff: number | null;
+  /**
+   * The ratios of each repetition (row / baseline, both from the same repetition): their median,
+   * range and count. Machine phases that slow every row for a repetition or two cancel out in
+   * them, which they do not in {@link ratio}. Null for custom workloads and without a baseline.
+   */
+  readonly paired: { readonly median: number; readonly min: number; readonly max: number; readonly reps: number } | null;
   /** Why repetitions failed (first distinct messages), when any did. */
   readonly error?: string;
 }

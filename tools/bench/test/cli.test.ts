@@ -78,9 +78,11 @@ describe('pnpm bench --quick', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^sockchan bench: node v\d+\.\d+\.\d+, tclsh 8\.6\.\d+, \d+ x /m);
     expect(run.stdout).toMatch(/^node:net\s+round trips\/s\s+[\d,]+ rt\/s\s+[\d,]+-[\d,]+\s+baseline\s+2$/m);
-    expect(run.stdout).toMatch(/^tclsh\s+round trips\/s\s+[\d,]+ rt\/s\s+[\d,]+-[\d,]+\s+\d+\.\d\dx\s+2$/m);
+    expect(run.stdout).toMatch(/^tclsh\s+round trips\/s\s+[\d,]+ rt\/s\s+[\d,]+-[\d,]+\s+\d+\.\d\dx\s+\d+\.\d\dx \(\d+\.\d\d-\d+\.\d\d\)\s+2$/m);
+    expect(run.stdout).toContain("paired: the median (and range) of each repetition's row / node:net ratio");
+    // Interleaved, and the second repetition starts with the second row.
     const order = run.stderr.split('\n').filter((l) => l.startsWith('[pingpong')).map((l) => l.replace(/: .*/, ''));
-    expect(order).toEqual(['[pingpong 1/2] node:net', '[pingpong 1/2] tclsh', '[pingpong 2/2] node:net', '[pingpong 2/2] tclsh']);
+    expect(order).toEqual(['[pingpong 1/2] node:net', '[pingpong 1/2] tclsh', '[pingpong 2/2] tclsh', '[pingpong 2/2] node:net']);
   }, 90_000);
 
   it('idle ends in bounded time and reports a tclsh row that cannot hold the connections instead of hanging', async () => {
