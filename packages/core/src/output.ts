@@ -48,8 +48,9 @@ export class OutputBuffer {
   /** The encoder may hold a high surrogate: the fast paths must not overtake it. */
   private encoderHolds = false;
   /**
-   * `text` may hold characters outside a one-byte fast path's range: they are checked once when
-   * the text is taken, not on every write (one byte per UTF-16 unit either way, see `checkText`).
+   * `text` may hold characters outside a one-byte fast path's range: a short write is scanned as
+   * it comes; a longer one (or any after a write that failed its scan) is checked once when the
+   * text is taken (one byte per UTF-16 unit either way, see `checkText`).
    */
   private unchecked = false;
   /** How Node's own encoder can produce exactly Tcl's bytes for this encoding (see `fastPathOf`). */
@@ -242,9 +243,11 @@ export class OutputBuffer {
     const fast = this.fast;
     if (fast !== undefined && !this.encoderHolds) {
       if (fast.enc === 'latin1') {
+        // A short text is checked now, while it is one flat string (a scan of its code units);
+        // the joined text is a rope that is slow to scan, and a long one is tested once, joined.
+        if (!this.unchecked && (text.length > SCAN_LIMIT || !fast.ok(text))) this.unchecked = true;
         this.text += text;
         this.textBytes += text.length;
-        this.unchecked = true;
         return;
       }
       if (fast.ok(text)) {

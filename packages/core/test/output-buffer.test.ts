@@ -89,8 +89,8 @@ describe('OutputBuffer', () => {
     );
   });
 
-  it('property: iso8859-1 and ascii text outside the range (checked when taken) gives the real encoder\'s bytes, whatever the split', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', 'é', '\n', 'Ā', '€', '\uD83D', '\uDE00', '😀', 'ÿ', '\u007f'), maxLength: 40 });
+  it('property: iso8859-1 and ascii text outside the range (short writes checked as they come, long ones when taken) gives the real encoder\'s bytes, whatever the split', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '\n', 'Ā', '€', '\uD83D', '\uDE00', '😀', 'ÿ', '\u007f'), maxLength: 100 });
     fc.assert(
       fc.property(
         fc.array(fc.tuple(text, fc.boolean()), { maxLength: 12 }),
