@@ -85,17 +85,24 @@ interface CheckedTlsClient {
 class TlsAttempts {
   readonly #tls: CheckedTlsOptions;
   readonly #host: string;
+  readonly #client: CheckedClient;
   readonly #sessions: TlsSession[] = [];
   /** For the connector's `createSocket`. */
   readonly createSocket = (target: TcpNetConnectOpts): Socket => {
     const session = connectClient(target, this.#tls, this.#host, CONNECT_PREFIX);
     this.#sessions.push(session);
+    // `nodelay` and `keepalive` hold from the handshake's first byte, as for a socket() client
+    // from its first: set before the connect, they cost no call into the TLS wrap afterwards,
+    // and no handshake record waits for Nagle's ACK (the channel finds them set: no-ops then).
+    if (this.#client.nodelay) session.socket.setNoDelay(true);
+    if (this.#client.keepalive) session.socket.setKeepAlive(true);
     return session.socket;
   };
 
-  constructor(tls: CheckedTlsOptions, host: string) {
+  constructor(tls: CheckedTlsOptions, client: CheckedClient) {
     this.#tls = tls;
-    this.#host = host;
+    this.#host = client.host;
+    this.#client = client;
   }
 
   /** The session of the attempt that won. */
@@ -117,7 +124,7 @@ function checkTlsClient(host: unknown, port: unknown, options: unknown): Checked
   const client = checkClient(host, port, o, CLIENT_TLS_NAMES, false);
   refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
   const tls = checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES);
-  const attempts = new TlsAttempts(tls, client.host);
+  const attempts = new TlsAttempts(tls, client);
   // client.connectOptions is this call's own object.
   client.connectOptions.createSocket = attempts.createSocket;
   return { client, tls, attempts };

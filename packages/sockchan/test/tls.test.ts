@@ -1,6 +1,6 @@
 import net from 'node:net';
 import nodeTls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeTestCertificates } from '@sockchan/test-support';
 import type { TestCertificates } from '@sockchan/test-support';
 import { SockchanError, socket, tls } from '../src/index.js';
@@ -131,6 +131,39 @@ describe('tls.socket and tls.server', () => {
     expect(late.configure('error')).toBe('');
     expect(late.attempts.map((a) => a.outcome)).toEqual(['failed', 'connected']);
     expect(await echoOnce(late, 'async fallback')).toBe('echo:async fallback');
+  });
+
+  it('nodelay and keepalive hold from the handshake: set on the attempt before it connects', async () => {
+    const { port } = await echoServer({ myaddr: '127.0.0.1' });
+    // Which socket calls setNoDelay/setKeepAlive, and when; Node's own methods still run.
+    const calls: Array<{ what: string; socket: net.Socket; connecting: boolean; secure: boolean }> = [];
+    const seen = (what: string, s: net.Socket): void => {
+      calls.push({ what, socket: s, connecting: s.connecting, secure: (s as unknown as { _secureEstablished?: boolean })._secureEstablished === true });
+    };
+    const realNoDelay = net.Socket.prototype.setNoDelay;
+    const realKeepAlive = net.Socket.prototype.setKeepAlive;
+    const spyNoDelay = vi.spyOn(net.Socket.prototype, 'setNoDelay').mockImplementation(function (this: net.Socket, enable?: boolean) {
+      seen('nodelay', this);
+      return realNoDelay.call(this, enable);
+    });
+    const spyKeepAlive = vi.spyOn(net.Socket.prototype, 'setKeepAlive').mockImplementation(function (this: net.Socket, enable?: boolean, delay?: number) {
+      seen('keepalive', this);
+      return realKeepAlive.call(this, enable, delay);
+    });
+    try {
+      const ch = track(await tls.socket('127.0.0.1', port, { cafile: certs.ca.cert, servername: 'localhost', nodelay: true, keepalive: true }));
+      expect(ch.configure('nodelay')).toBe(true);
+      expect(ch.configure('keepalive')).toBe(true);
+      expect(await echoOnce(ch, 'tcp options')).toBe('echo:tcp options');
+      // First set while the attempt was still connecting, before any handshake byte (the
+      // channel's own call afterwards finds them set: Node makes no system call for it).
+      const first = (what: string) => calls.find((c) => c.socket === ch.socket && c.what === what);
+      expect(first('nodelay')).toMatchObject({ connecting: true, secure: false });
+      expect(first('keepalive')).toMatchObject({ connecting: true, secure: false });
+    } finally {
+      spyNoDelay.mockRestore();
+      spyKeepAlive.mockRestore();
+    }
   });
 
   it('is secure by default: an unknown CA, a self-signed, an expired, a wrong-host certificate all fail with the reason and the host', async () => {
