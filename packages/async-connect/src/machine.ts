@@ -335,19 +335,20 @@ export class HappyEyeballs {
   }
 
   #snapshot(a: AttemptState): Attempt {
+    // Property by property, in the documented order: a conditional spread is a copy through
+    // V8's runtime each, and gives each snapshot a map of its own (slow to read and to copy).
+    const s: { -readonly [K in keyof Attempt]: Attempt[K] } = { id: a.id, address: a.address, family: a.family, port: this.#port } as Attempt;
+    if (a.localAddress !== undefined) s.localAddress = a.localAddress;
+    if (this.#localPort !== undefined) s.localPort = this.#localPort;
+    s.startedAt = a.startedAbs - this.#t0;
+    if (a.endedAbs !== undefined) s.endedAt = a.endedAbs - this.#t0;
+    s.outcome = a.outcome;
     const code = a.code;
-    return {
-      id: a.id,
-      address: a.address,
-      family: a.family,
-      port: this.#port,
-      ...(a.localAddress === undefined ? {} : { localAddress: a.localAddress }),
-      ...(this.#localPort === undefined ? {} : { localPort: this.#localPort }),
-      startedAt: a.startedAbs - this.#t0,
-      ...(a.endedAbs === undefined ? {} : { endedAt: a.endedAbs - this.#t0 }),
-      outcome: a.outcome,
-      ...(code === undefined ? {} : { code, message: errnoText(code) }),
-    };
+    if (code !== undefined) {
+      s.code = code;
+      s.message = errnoText(code);
+    }
+    return s;
   }
 
   #queue(family: Family): Candidate[] {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { TcpNetConnectOpts } from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { ConnectionOptions, PeerCertificate, SecureContext } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, TLSSocketOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, errnoText, posixError } from '@sockchan/base';
 import { opensslReason } from './options.js';
@@ -282,13 +282,10 @@ function clientOptions(checked: CheckedTlsOptions, name: string | undefined, pee
 export function startServer(stream: Duplex, checked: CheckedTlsOptions, prefix: string, unread?: Buffer): TlsSession {
   giveBack(stream, unread);
   const sni = checked.sni;
-  const socket = new TLSSocket(stream, {
-    isServer: true,
-    secureContext: checked.context,
-    requestCert: checked.request,
-    rejectUnauthorized: false,
-    ...(checked.alpn === undefined ? {} : { ALPNProtocols: [...checked.alpn] }),
-    ...(sni === undefined ? {} : { SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, sni.get(servername.toLowerCase()) ?? checked.context) }),
-  });
+  // Set one by one (no conditional spreads: a copy through V8's runtime each, per connection).
+  const options: TLSSocketOptions = { isServer: true, secureContext: checked.context, requestCert: checked.request, rejectUnauthorized: false };
+  if (checked.alpn !== undefined) options.ALPNProtocols = [...checked.alpn];
+  if (sni !== undefined) options.SNICallback = (servername, cb) => cb(null, sni.get(servername.toLowerCase()) ?? checked.context);
+  const socket = new TLSSocket(stream, options);
   return new TlsSession(socket, 'server', checked, undefined, prefix);
 }
