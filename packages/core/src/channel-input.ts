@@ -47,7 +47,7 @@ export abstract class ChannelInput extends ChannelOutput {
    * @internal
    */
   protected inputOp(kind: ReadKind, count: number | undefined, wait: boolean): Promise<string | Uint8Array | null> {
-    if (this.conn === Conn.Failed) return Promise.reject(this.ioError('reading', this.connectError as SockchanError));
+    if (this.conn === Conn.Failed) return Promise.reject(this.connectFailure());
     if (!wait && this.readWaiters === undefined) {
       if (this.conn === Conn.Connecting) {
         this.blockedFlag = true;
@@ -106,7 +106,7 @@ export abstract class ChannelInput extends ChannelOutput {
   protected tryInput(kind: ReadKind.Chars | ReadKind.Bytes, count: number | undefined): string | Uint8Array | undefined {
     const bad = this.checkRead() ?? checkCount(count, kind === ReadKind.Chars ? 'numChars' : 'numBytes');
     if (bad !== undefined) throw bad;
-    if (this.conn === Conn.Failed) throw this.ioError('reading', this.connectError as SockchanError);
+    if (this.conn === Conn.Failed) throw this.connectFailure();
     if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
     if (count === 0) return ChannelInput.nothing(kind) as string | Uint8Array;
     let r: string | Uint8Array | null | undefined;
@@ -142,7 +142,7 @@ export abstract class ChannelInput extends ChannelOutput {
       return true;
     }
     if (this.conn === Conn.Failed) {
-      w.reject(this.ioError('reading', this.connectError as SockchanError));
+      w.reject(this.connectFailure());
       return true;
     }
     if (this.conn === Conn.Connecting) return false;
@@ -168,6 +168,11 @@ export abstract class ChannelInput extends ChannelOutput {
     }
     w.resolve(r);
     return true;
+  }
+
+  /** @internal What a read reports after the connect failed: `error reading "sockN": connection refused`. */
+  protected connectFailure(): SockchanError {
+    return this.ioError('reading', this.connectError as SockchanError);
   }
 
   /** @internal */

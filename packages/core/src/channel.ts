@@ -161,7 +161,7 @@ export class Channel extends ChannelConfig {
   tryGets(): string | null | undefined {
     const bad = this.checkRead();
     if (bad !== undefined) throw bad;
-    if (this.conn === Conn.Failed) throw this.ioError('reading', this.connectError as SockchanError);
+    if (this.conn === Conn.Failed) throw this.connectFailure();
     if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
     const line = this.takeLine();
     if (line === undefined) {

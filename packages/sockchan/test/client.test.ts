@@ -261,6 +261,8 @@ describe('socket(..., { async: true })', () => {
     const readErr = await ch.gets().then(() => undefined, (e: unknown) => e as SockchanError);
     expect(readErr?.message).toBe(`error reading "${ch.name}": socket is not connected`);
     expect(readErr?.message.replace(/sock\d+/, 'sockN')).toBe(tcl[1]?.message);
+    // The synchronous forms fail the same way (not `undefined`, which means "wait").
+    for (const sync of [() => ch.tryGets(), () => ch.tryRead(), () => ch.tryReadBytes(4)]) expect(sync).toThrow(readErr?.message);
     expect(() => ch.configure('peername')).toThrow(tcl[2]?.message);
     expect(ch.eof()).toBe(false);
     // The full listing leaves -peername out, as Tcl does after a failed connect.
