@@ -1,11 +1,13 @@
-import process from 'node:process';
 import { connect as netConnect } from 'node:net';
 import type { OnReadOpts, Socket, TcpNetConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
 import { whenAborted } from './abort.js';
+import { attemptConnectOptions, attemptErrorCode, notifyAttempt, watchBoundEnd, withBoundEnd } from './attempt-socket.js';
+import type { BoundEnd } from './attempt-socket.js';
 import { connectError } from './errors.js';
 import { ConnectHistory } from './history.js';
+import { LiteralConnect } from './literal-connect.js';
 import { HappyEyeballs, resolveTuning } from './machine.js';
 import type { HappyEyeballsOptions, HappyEyeballsTuning } from './machine.js';
 import type { Action, Attempt, Family, HistoryEntry } from './types.js';
@@ -192,7 +194,10 @@ export function connectWithClock(host: string, port: number | string, options: C
   }
 }
 
-/** Makes the machine for one connect and runs it with a {@link Driver}. */
+/**
+ * Makes the machine for one connect and runs it with a {@link Driver}; a literal address without
+ * `myaddr` has one attempt to make, which {@link LiteralConnect} makes without one.
+ */
 function startDriver(
   args: CheckedConnectArguments,
   options: ConnectOptions,
@@ -201,6 +206,7 @@ function startDriver(
   localAddresses: string[] | undefined,
 ): Promise<ConnectResult> {
   const literal = addressFamily(args.host);
+  if (literal !== 0 && localAddresses === undefined) return new LiteralConnect(args, literal, options, clock).run();
   const history = options.useHistory === false || literal !== 0 ? undefined : (options.history ?? defaultHistory);
   const remembered = history?.get(args.host, clock.now());
   // Set one by one (no spreads: each is a copy through V8's runtime, on every connect).
@@ -231,7 +237,7 @@ class Driver {
   readonly #sockets = new Map<number, AttemptSocket>();
   readonly #errors = new Map<number, unknown>();
   /** The local end of each attempt's socket, read once Node has called connect() (see #startAttempt). */
-  readonly #boundEnds = new Map<number, { readonly address: string; readonly port: number }>();
+  readonly #boundEnds = new Map<number, BoundEnd>();
   readonly #resolveErrors: unknown[] = [];
   #settled = false;
   readonly #reported = new Set<number>();
@@ -379,14 +385,8 @@ class Driver {
     const id = attempt.id;
     let socket: Socket;
     try {
-      // Set one by one (no spreads: each is a copy through V8's runtime, on every attempt).
-      const connectOptions: TcpNetConnectOpts = { host: attempt.address, port: attempt.port, family: attempt.family, autoSelectFamily: false };
       const o = this.#options;
-      if (o.allowHalfOpen === true) connectOptions.allowHalfOpen = true;
-      if (o.onread !== undefined) connectOptions.onread = o.onread;
-      if (attempt.localAddress !== undefined) connectOptions.localAddress = attempt.localAddress;
-      if (attempt.localPort !== undefined) connectOptions.localPort = attempt.localPort;
-      socket = (o.createSocket ?? netConnect)(connectOptions);
+      socket = (o.createSocket ?? netConnect)(attemptConnectOptions(attempt, o));
     } catch (err) {
       // Node throws synchronously only for arguments it rejects (a malformed address).
       this.#errors.set(id, err);
@@ -398,16 +398,10 @@ class Driver {
     // Stays attached on losers: an error queued before `destroy` must not go unhandled.
     const onError = (err: Error): void => {
       if (!this.#errors.has(id)) this.#errors.set(id, err);
-      this.#step(() => this.#machine.attemptFailed(id, errnoCodeOf(err) ?? toSockchanError('', err).code, this.#now()));
+      this.#step(() => this.#machine.attemptFailed(id, attemptErrorCode(err), this.#now()));
     };
     this.#sockets.set(id, { socket, onConnect, onError });
-    // Node calls connect() on a later tick; the local end is known from then until a failure,
-    // when Node forgets it. Tcl's -sockname of a failed connect still shows it.
-    process.nextTick(() => {
-      const address = socket.localAddress;
-      const port = socket.localPort;
-      if (address !== undefined && port !== undefined && port !== 0) this.#boundEnds.set(id, { address, port });
-    });
+    watchBoundEnd(socket, (end) => this.#boundEnds.set(id, end));
     socket.once('connect', onConnect);
     socket.on('error', onError);
   }
@@ -443,24 +437,14 @@ class Driver {
   }
 
   #notify(attempt: Attempt): void {
-    const onAttempt = this.#options.onAttempt;
-    if (onAttempt === undefined) return;
-    try {
-      onAttempt(attempt);
-    } catch (err) {
-      // An observer must not break the connect; say so instead of crashing.
-      process.emitWarning(`onAttempt callback threw: ${String(err)}`, 'SockchanWarning');
-    }
+    notifyAttempt(this.#options, attempt);
   }
 
   /** The machine's attempt log with the local ends the sockets were given. */
   #attemptsWithBound(): readonly Attempt[] {
     const attempts = this.#machine.attempts;
     if (this.#boundEnds.size === 0) return attempts;
-    return attempts.map((a) => {
-      const bound = this.#boundEnds.get(a.id);
-      return bound === undefined ? a : { ...a, boundAddress: bound.address, boundPort: bound.port };
-    });
+    return attempts.map((a) => withBoundEnd(a, this.#boundEnds.get(a.id)));
   }
 
   /** Tells the observer about attempts that ended since the last input. */

@@ -210,14 +210,20 @@ const VERSION_DEFAULTS: Readonly<Record<string, boolean>> = { tls1: false, tls1_
 /** `minVersion`/`maxVersion` from the four booleans: the allowed versions must be contiguous. */
 function versionRange(o: Record<string, unknown>): [SecureVersion, SecureVersion] {
   const given = [optionalBoolean(o['tls1'], 'tls1'), optionalBoolean(o['tls1_1'], 'tls1_1'), optionalBoolean(o['tls1_2'], 'tls1_2'), optionalBoolean(o['tls1_3'], 'tls1_3')];
-  const allowed = VERSIONS.filter(([name], i) => given[i] ?? VERSION_DEFAULTS[name]);
-  const first = allowed[0];
-  const last = allowed[allowed.length - 1];
-  if (first === undefined || last === undefined) throw tlsError('no protocol allowed: set one of tls1, tls1_1, tls1_2, tls1_3');
-  const from = VERSIONS.findIndex((v) => v === first);
-  const to = VERSIONS.findIndex((v) => v === last);
-  if (to - from + 1 !== allowed.length) throw tlsError('the allowed protocols must be contiguous (OpenSSL has a minimum and a maximum version)');
-  return [first[1], last[1]];
+  // One pass, no callbacks: this runs for every tls.socket.
+  let from = -1;
+  let to = -1;
+  let allowed = 0;
+  for (let i = 0; i < VERSIONS.length; i++) {
+    const [name] = VERSIONS[i]!;
+    if (!(given[i] ?? VERSION_DEFAULTS[name] ?? false)) continue;
+    if (from < 0) from = i;
+    to = i;
+    allowed += 1;
+  }
+  if (allowed === 0) throw tlsError('no protocol allowed: set one of tls1, tls1_1, tls1_2, tls1_3');
+  if (to - from + 1 !== allowed) throw tlsError('the allowed protocols must be contiguous (OpenSSL has a minimum and a maximum version)');
+  return [VERSIONS[from]![1], VERSIONS[to]![1]];
 }
 
 /** The files a certificate and its key came from, for makeContext's error texts (the key may be in the certificate's file). */
@@ -307,9 +313,11 @@ function sameCas(a: readonly (Buffer | string)[], b: readonly (Buffer | string)[
  * never kept (no private key outlives its check).
  */
 function trustContext(options: SecureContextOptions, cas: readonly (Buffer | string)[]): SecureContext {
-  // The settings as JSON (no two settings alike, whatever a cipher list holds), then each CA's kind and length.
-  let key = JSON.stringify([options.minVersion ?? null, options.maxVersion ?? null, options.ciphers ?? null]);
+  // The versions and each CA's kind and length, then the cipher list after the first `|` (none
+  // before it: no two settings alike, whatever a cipher list holds).
+  let key = `${options.minVersion ?? '-'} ${options.maxVersion ?? '-'}`;
   for (const ca of cas) key += ` ${typeof ca === 'string' ? 's' : 'b'}${ca.length}`;
+  key += options.ciphers === undefined ? '|' : `|+${options.ciphers}`;
   const known = trustContexts.get(key);
   if (known !== undefined && sameCas(cas, known.cas)) return known.context;
   const made = makeContext(options, {});

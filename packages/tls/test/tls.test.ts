@@ -60,6 +60,12 @@ describe('checkTlsOptions', () => {
     expect(checkTlsOptions({ ca: readFileSync(certs.server.cert) }, 'client').context).not.toBe(first);
     expect(checkTlsOptions({ ca: caPem, tls1_2: false }, 'client').context).not.toBe(first);
     expect(checkTlsOptions({}, 'client').context).not.toBe(first);
+    // Cipher lists: each its own, the same one shared, TLS 1.2's apart from TLS 1.3's.
+    const cipher = checkTlsOptions({ ca: caPem, cipher: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'client').context;
+    expect(cipher).not.toBe(first);
+    expect(checkTlsOptions({ ca: caPem, cipher: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'client').context).toBe(cipher);
+    expect(checkTlsOptions({ ca: caPem, cipher: 'ECDHE-RSA-AES256-GCM-SHA384' }, 'client').context).not.toBe(cipher);
+    expect(checkTlsOptions({ ca: caPem, ciphersuites: 'TLS_AES_128_GCM_SHA256' }, 'client').context).not.toBe(cipher);
     // A context with its own certificate and key is never shared.
     const own = { certfile: certs.server.cert, keyfile: certs.server.key };
     expect(checkTlsOptions(own, 'server').context).not.toBe(checkTlsOptions(own, 'server').context);
@@ -74,6 +80,9 @@ describe('checkTlsOptions', () => {
       [{ handshakeTimeout: -1 }, 'bad value for handshakeTimeout: expected a non-negative integer (milliseconds) but got -1'],
       [{ verify: 'yes' }, 'bad value for verify: expected a function (info) but got "yes"'],
       [{ tls1: true, tls1_1: false }, /contiguous/],
+      [{ tls1_1: true, tls1_2: false }, 'the allowed protocols must be contiguous (OpenSSL has a minimum and a maximum version)'],
+      [{ tls1_2: false, tls1_3: false }, 'no protocol allowed: set one of tls1, tls1_1, tls1_2, tls1_3'],
+      [{ tls1_3: 'yes' }, 'bad value for tls1_3: expected true or false but got "yes"'],
       [{ keyfile: certs.server.key }, 'a key needs its certificate: set certfile or cert'],
       [{ certfile: certs.server.cert, keyfile: certs.client.key }, /^unable to set private key file ".*client\.key": /],
       [{ cert: 'not a pem', key: 'nor this' }, /^unable to set (certificate|private key): /],
@@ -188,6 +197,23 @@ describe('connectClient', () => {
     expect(await peer.gets()).toBe('over connectClient');
     await ch.close();
     await peer.close();
+  });
+
+  it('the protocol bounds are those the four booleans allow', async () => {
+    const { port } = await tlsServer();
+    const cases: [object, string][] = [
+      [{}, 'TLSv1.3'],
+      [{ tls1_3: false }, 'TLSv1.2'],
+      [{ tls1_2: false }, 'TLSv1.3'],
+    ];
+    for (const [bounds, protocol] of cases) {
+      const checked = checkTlsOptions({ cafile: certs.ca.cert, ...bounds }, 'client');
+      const session = connectClient({ host: '127.0.0.1', port }, checked, 'localhost', "couldn't open socket: ");
+      cleanup.add({ close: () => session.socket.destroy() });
+      await session.handshake;
+      expect(session.socket.getProtocol(), JSON.stringify(bounds)).toBe(protocol);
+      session.socket.destroy();
+    }
   });
 
   it('a name the certificate does not have is refused, with the reason and the host', async () => {

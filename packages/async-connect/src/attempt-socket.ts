@@ -1,0 +1,59 @@
+// What both drivers do with an attempt's socket (the happy-eyeballs one in connect.ts and the
+// one-attempt one for a literal address in literal-connect.ts): the options it is made with, the
+// observer's call, the local end the kernel gave it, the errno of its failure.
+import process from 'node:process';
+import type { Socket, TcpNetConnectOpts } from 'node:net';
+import { errnoCodeOf, toSockchanError } from '@sockchan/base';
+import type { Attempt } from './types.js';
+import type { ConnectOptions } from './connect.js';
+
+/** The local end the kernel gave an attempt's socket. */
+export interface BoundEnd {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** `net.connect`'s (or `createSocket`'s) options for `attempt`. */
+export function attemptConnectOptions(attempt: Attempt, options: ConnectOptions): TcpNetConnectOpts {
+  // Set one by one (no spreads: each is a copy through V8's runtime, on every attempt).
+  const connectOptions: TcpNetConnectOpts = { host: attempt.address, port: attempt.port, family: attempt.family, autoSelectFamily: false };
+  if (options.allowHalfOpen === true) connectOptions.allowHalfOpen = true;
+  if (options.onread !== undefined) connectOptions.onread = options.onread;
+  if (attempt.localAddress !== undefined) connectOptions.localAddress = attempt.localAddress;
+  if (attempt.localPort !== undefined) connectOptions.localPort = attempt.localPort;
+  return connectOptions;
+}
+
+/** Tells `onAttempt` about `attempt`; an observer that throws is a warning, not a broken connect. */
+export function notifyAttempt(options: ConnectOptions, attempt: Attempt): void {
+  const onAttempt = options.onAttempt;
+  if (onAttempt === undefined) return;
+  try {
+    onAttempt(attempt);
+  } catch (err) {
+    process.emitWarning(`onAttempt callback threw: ${String(err)}`, 'SockchanWarning');
+  }
+}
+
+/**
+ * Calls `found` with the socket's local end once Node has called connect() (a later tick). It is
+ * known from then until a failure, when Node forgets it; Tcl's -sockname of a failed connect
+ * still shows it.
+ */
+export function watchBoundEnd(socket: Socket, found: (end: BoundEnd) => void): void {
+  process.nextTick(() => {
+    const address = socket.localAddress;
+    const port = socket.localPort;
+    if (address !== undefined && port !== undefined && port !== 0) found({ address, port });
+  });
+}
+
+/** `attempt` with the local end its socket had, if known. */
+export function withBoundEnd(attempt: Attempt, bound: BoundEnd | undefined): Attempt {
+  return bound === undefined ? attempt : { ...attempt, boundAddress: bound.address, boundPort: bound.port };
+}
+
+/** The errno name of an attempt's socket error (`ECONNREFUSED`), or our code for one without. */
+export function attemptErrorCode(err: unknown): string {
+  return errnoCodeOf(err) ?? toSockchanError('', err).code;
+}
