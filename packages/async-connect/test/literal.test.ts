@@ -95,6 +95,10 @@ describe('a literal address connects without the machine, reporting what the mac
       expect(a?.boundAddress).toBe(address);
       expect(a?.boundPort).toBe(literal.result?.socket.localPort);
       expect(literal.observed.map((o) => o['outcome'])).toEqual(['pending', 'connected']);
+      // The documented order of an attempt's fields, the local end last, from either driver.
+      for (const seen of [literal, named]) {
+        expect(Object.keys(seen.result?.attempts[0] ?? {})).toEqual(['id', 'address', 'family', 'port', 'startedAt', 'endedAt', 'outcome', 'boundAddress', 'boundPort']);
+      }
       for (const seen of [literal, named]) {
         const socket = seen.result?.socket as Socket;
         expect(socket.remotePort).toBe(port);
@@ -109,6 +113,7 @@ describe('a literal address connects without the machine, reporting what the mac
     const [literal] = await both('127.0.0.1', port);
     expect(literal.error).toMatchObject({ message: "couldn't open socket: connection refused", code: 'ECONNREFUSED', errorCode: ['POSIX', 'ECONNREFUSED', 'connection refused'] });
     expect(literal.error?.attempts).toMatchObject([{ outcome: 'failed', code: 'ECONNREFUSED', message: 'connection refused', boundAddress: '127.0.0.1' }]);
+    expect(Object.keys(literal.error?.attempts[0] as object)).toEqual(['id', 'address', 'family', 'port', 'startedAt', 'endedAt', 'outcome', 'code', 'message', 'boundAddress', 'boundPort']);
     expect(literal.error?.cause).toBe(`AggregateError 1: connect failed: 127.0.0.1:${port} connection refused (at 0-0 ms)`);
     expect(literal.observed.map((o) => [o['outcome'], o['code']])).toEqual([
       ['pending', undefined],

@@ -304,9 +304,13 @@ export function channelOptions(c: ChannelDefaults): NewChannelOptions {
   return options;
 }
 
-/** A connect's options with the caller's signal, if any. */
+/**
+ * A connect's options with the caller's signal, if any: set on `options`, which is the call's own
+ * object (`checkClient` makes one per call), as a copy would cost a spread per connect.
+ */
 export function withSignal(options: ConnectOptions, signal: AbortSignal | undefined): ConnectOptions {
-  return signal === undefined ? options : { ...options, signal };
+  if (signal !== undefined) options.signal = signal;
+  return options;
 }
 
 /** `AbortSignal.any` (Node >= 20.3), or the same by hand on older 20.x. */
@@ -322,7 +326,11 @@ function connectAsync(c: CheckedClient, userSignal: AbortSignal | undefined): So
   const controller = new AbortController();
   const signal = userSignal === undefined ? controller.signal : anySignal(userSignal, controller);
   ch._setAbort(controller);
-  connect(c.host, c.port, { ...c.connectOptions, signal, onAttempt: (a) => ch._attempt(a) }).then(
+  // The call's own options object (see withSignal).
+  const o = c.connectOptions;
+  o.signal = signal;
+  o.onAttempt = (a) => ch._attempt(a);
+  connect(c.host, c.port, o).then(
     ({ socket, attempts }) => ch._connected(socket, attempts),
     (err: unknown) => ch._connectFailed(err),
   );

@@ -135,7 +135,11 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
   const controller = new AbortController();
   const signal = userSignal === undefined ? controller.signal : anySignal(userSignal, controller);
   ch._setAbort(controller);
-  const started = connect(c.client.host, c.client.port, { ...c.client.connectOptions, signal, onAttempt: (a) => ch._attempt(a) }).then(({ socket, attempts }) => {
+  // The call's own options object (see withSignal).
+  const o = c.client.connectOptions;
+  o.signal = signal;
+  o.onAttempt = (a) => ch._attempt(a);
+  const started = connect(c.client.host, c.client.port, o).then(({ socket, attempts }) => {
     const session = c.attempts.sessionOf(socket);
     // A close() during the handshake ends it.
     signal.addEventListener('abort', () => session.socket.destroy(), { once: true });
