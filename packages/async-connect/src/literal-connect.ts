@@ -1,6 +1,6 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { errnoCodeOf, errnoText, toSockchanError } from '@sockchan/base';
+import { SockchanError, errnoCodeOf, errnoText, toSockchanError } from '@sockchan/base';
 import { whenAborted } from './abort.js';
 import { attemptConnectOptions, attemptErrorCode, notifyAttempt, watchBoundEnd, withBoundEnd } from './attempt-socket.js';
 import type { BoundEnd } from './attempt-socket.js';
@@ -115,7 +115,7 @@ export class LiteralConnect {
   /** The attempt ends as `outcome`. */
   #ended(outcome: AttemptOutcome, code: string | undefined, atLeast?: number): Attempt {
     const p = this.#attempt;
-    // Property by property, in the machine's order (a spread is a copy through V8's runtime).
+    // Property by property, in the machine's order (see withBoundEnd for what a spread costs).
     const a: { -readonly [K in keyof Attempt]: Attempt[K] } = { id: 1, address: p.address, family: p.family, port: p.port } as Attempt;
     if (p.localPort !== undefined) a.localPort = p.localPort;
     a.startedAt = p.startedAt;
@@ -136,7 +136,11 @@ export class LiteralConnect {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#settle();
-    if (socket === undefined) return;
+    if (socket === undefined) {
+      // Not reachable ('connect' comes only from the socket kept), but never a pending promise.
+      this.#reject(new SockchanError("couldn't open socket: socket is not connected", { code: 'ENOTCONN', errorCode: ['POSIX', 'ENOTCONN', 'socket is not connected'] }));
+      return;
+    }
     // Only our own listeners: a socket from `createSocket` may have its own (TLS).
     if (this.#onError !== undefined) socket.off('error', this.#onError);
     socket.off('connect', this.#onConnect as () => void);
