@@ -3,8 +3,8 @@
 // observer's call, the local end the kernel gave it, the errno of its failure.
 import process from 'node:process';
 import type { Socket, TcpNetConnectOpts } from 'node:net';
-import { errnoCodeOf, toSockchanError } from '@sockchan/base';
-import type { Attempt } from './types.js';
+import { errnoCodeOf, errnoText, toSockchanError } from '@sockchan/base';
+import type { Attempt, AttemptOutcome } from './types.js';
 import type { ConnectOptions } from './connect.js';
 
 /** The local end the kernel gave an attempt's socket. */
@@ -48,24 +48,50 @@ export function watchBoundEnd(socket: Socket, found: (end: BoundEnd) => void): v
   });
 }
 
+/** How an attempt ended, for {@link copyAttempt}. */
+export interface AttemptEnd {
+  readonly endedAt: number;
+  readonly outcome: AttemptOutcome;
+  /** Errno name of a failure; its Tcl text comes with it. */
+  readonly code: string | undefined;
+}
+
 /**
- * `attempt` with the local end its socket had, if known: a copy, property by property in the
- * attempt's order. A spread of an attempt (whose later properties V8 keeps out of the object)
- * took about 800 bytes per copy in a microbenchmark, against 160-200 for this.
+ * A copy of `attempt`, property by property in the documented order, ended as `end` says and
+ * with the local end `bound` when given. A spread of an attempt (whose later properties V8 keeps
+ * out of the object) took about 800 bytes per copy in a microbenchmark, against 160-200 for this.
  */
-export function withBoundEnd(attempt: Attempt, bound: BoundEnd | undefined): Attempt {
-  if (bound === undefined) return attempt;
+export function copyAttempt(attempt: Attempt, end: AttemptEnd | undefined, bound: BoundEnd | undefined): Attempt {
   const a: { -readonly [K in keyof Attempt]: Attempt[K] } = { id: attempt.id, address: attempt.address, family: attempt.family, port: attempt.port } as Attempt;
   if (attempt.localAddress !== undefined) a.localAddress = attempt.localAddress;
   if (attempt.localPort !== undefined) a.localPort = attempt.localPort;
   a.startedAt = attempt.startedAt;
-  if (attempt.endedAt !== undefined) a.endedAt = attempt.endedAt;
-  a.outcome = attempt.outcome;
-  if (attempt.code !== undefined) a.code = attempt.code;
-  if (attempt.message !== undefined) a.message = attempt.message;
-  a.boundAddress = bound.address;
-  a.boundPort = bound.port;
+  const endedAt = end === undefined ? attempt.endedAt : end.endedAt;
+  if (endedAt !== undefined) a.endedAt = endedAt;
+  a.outcome = end === undefined ? attempt.outcome : end.outcome;
+  const code = end === undefined ? attempt.code : end.code;
+  if (code !== undefined) {
+    a.code = code;
+    a.message = end === undefined ? (attempt.message ?? errnoText(code)) : errnoText(code);
+  }
+  if (bound !== undefined) {
+    a.boundAddress = bound.address;
+    a.boundPort = bound.port;
+  }
   return a;
+}
+
+/** `attempt` with the local end its socket had, if known (a copy, see {@link copyAttempt}). */
+export function withBoundEnd(attempt: Attempt, bound: BoundEnd | undefined): Attempt {
+  return bound === undefined ? attempt : copyAttempt(attempt, undefined, bound);
+}
+
+/**
+ * The errno of a `createSocket`/`net.connect` that threw instead of returning a socket: Node
+ * throws synchronously only for arguments it rejects (a malformed address).
+ */
+export function thrownAttemptCode(err: unknown): string {
+  return errnoCodeOf(err) ?? 'EINVAL';
 }
 
 /** The errno name of an attempt's socket error (`ECONNREFUSED`), or our code for one without. */

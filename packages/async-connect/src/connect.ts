@@ -3,7 +3,7 @@ import type { OnReadOpts, Socket, TcpNetConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SockchanError, addressFamily, errnoCodeOf, parsePort, stripBrackets, toSockchanError, valueText } from '@sockchan/base';
 import { whenAborted } from './abort.js';
-import { attemptConnectOptions, attemptErrorCode, notifyAttempt, watchBoundEnd, withBoundEnd } from './attempt-socket.js';
+import { attemptConnectOptions, attemptErrorCode, notifyAttempt, thrownAttemptCode, watchBoundEnd, withBoundEnd } from './attempt-socket.js';
 import type { BoundEnd } from './attempt-socket.js';
 import { connectError } from './errors.js';
 import { ConnectHistory } from './history.js';
@@ -388,9 +388,8 @@ class Driver {
       const o = this.#options;
       socket = (o.createSocket ?? netConnect)(attemptConnectOptions(attempt, o));
     } catch (err) {
-      // Node throws synchronously only for arguments it rejects (a malformed address).
       this.#errors.set(id, err);
-      const code = errnoCodeOf(err) ?? 'EINVAL';
+      const code = thrownAttemptCode(err);
       queueMicrotask(() => this.#step(() => this.#machine.attemptFailed(id, code, this.#now())));
       return;
     }

@@ -1,8 +1,8 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { SockchanError, errnoCodeOf, errnoText, toSockchanError } from '@sockchan/base';
+import { SockchanError, toSockchanError } from '@sockchan/base';
 import { whenAborted } from './abort.js';
-import { attemptConnectOptions, attemptErrorCode, notifyAttempt, watchBoundEnd, withBoundEnd } from './attempt-socket.js';
+import { attemptConnectOptions, attemptErrorCode, copyAttempt, notifyAttempt, thrownAttemptCode, watchBoundEnd, withBoundEnd } from './attempt-socket.js';
 import type { BoundEnd } from './attempt-socket.js';
 import { connectError } from './errors.js';
 import type { Attempt, AttemptOutcome, Failure } from './types.js';
@@ -93,9 +93,8 @@ export class LiteralConnect {
     try {
       socket = (this.#options.createSocket ?? netConnect)(attemptConnectOptions(this.#attempt, this.#options));
     } catch (err) {
-      // Node throws synchronously only for arguments it rejects (a malformed address).
       this.#error = err;
-      const code = errnoCodeOf(err) ?? 'EINVAL';
+      const code = thrownAttemptCode(err);
       queueMicrotask(() => this.#end('failed', code, { kind: 'attempts', code }));
       return;
     }
@@ -114,17 +113,7 @@ export class LiteralConnect {
 
   /** The attempt ends as `outcome`. */
   #ended(outcome: AttemptOutcome, code: string | undefined, atLeast?: number): Attempt {
-    const p = this.#attempt;
-    // Property by property, in the machine's order (see withBoundEnd for what a spread costs).
-    const a: { -readonly [K in keyof Attempt]: Attempt[K] } = { id: 1, address: p.address, family: p.family, port: p.port } as Attempt;
-    if (p.localPort !== undefined) a.localPort = p.localPort;
-    a.startedAt = p.startedAt;
-    a.endedAt = this.#now(atLeast) - this.#t0;
-    a.outcome = outcome;
-    if (code !== undefined) {
-      a.code = code;
-      a.message = errnoText(code);
-    }
+    const a = copyAttempt(this.#attempt, { endedAt: this.#now(atLeast) - this.#t0, outcome, code }, undefined);
     this.#attempt = a;
     notifyAttempt(this.#options, a);
     return a;
