@@ -256,10 +256,10 @@ export interface CheckedClient extends ChannelDefaults {
 /**
  * Checks everything a connect needs, throwing Tcl's argument errors (synchronously). `extraNames`
  * are further option names the caller handles itself (`tls.socket`'s), named in `bad option` texts.
- * `directReads`: the socket's reads go straight to its channel (`Channel.onread`); false for a
- * TLS socket (its bytes go through the TLS engine).
+ * The connect options give every attempt's socket `Channel.onread`: its reads go straight to the
+ * channel (`tls.socket`'s attempts too: Node gives a TLS socket's decrypted bytes to `onread`).
  */
-export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = [], directReads = true): CheckedClient {
+export function checkClient(host: unknown, port: unknown, options: unknown, extraNames: readonly string[] = []): CheckedClient {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw badArgument('socket options must be an object');
   }
@@ -277,8 +277,7 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
   const maxLine = optionalMaxLine(o);
   // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
   // Channel.onread: the channel gets each read straight from the socket (no 'data' event).
-  // `directReads: false` for a socket that TLS will wrap (its handle's reads go to TLS, never to onread).
-  const connectOptions: ConnectOptions = directReads ? { allowHalfOpen: true, onread: Channel.onread } : { allowHalfOpen: true };
+  const connectOptions: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
   if (myaddr !== undefined) connectOptions.myaddr = myaddr;
   if (o.myport !== undefined) connectOptions.myport = o.myport;
   if (o.connectTimeout !== undefined) connectOptions.connectTimeout = o.connectTimeout;

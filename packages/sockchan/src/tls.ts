@@ -120,8 +120,7 @@ function checkTlsClient(host: unknown, port: unknown, options: unknown): Checked
   // Each part checks the names it knows in the one options object (no split copies per call):
   // checkClient refuses a name that neither it nor TLS knows.
   const o = (options ?? {}) as Record<string, unknown>;
-  // TLS wraps the socket's handle: Channel.onread would never see a byte.
-  const client = checkClient(host, port, o, CLIENT_TLS_NAMES, false);
+  const client = checkClient(host, port, o, CLIENT_TLS_NAMES);
   refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
   const tls = checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES);
   const attempts = new TlsAttempts(tls, client);

@@ -113,7 +113,7 @@ describe('tls.socket and tls.server', () => {
     expect(err.errorCode.slice(0, 3)).toEqual(['TLS', 'VERIFY', 'HOSTNAME_MISMATCH']);
   });
 
-  it('each happy-eyeballs attempt is a TLS client of its own: a refused ::1 falls back to 127.0.0.1, one TLSSocket', async () => {
+  it('each happy-eyeballs attempt is a TLS client of its own: a refused ::1 falls back to 127.0.0.1, one TLSSocket that reads straight to the channel', async () => {
     const { port } = await echoServer({ myaddr: '127.0.0.1' });
     const ch = track(await tls.socket('dual.test', port, { cafile: certs.ca.cert, useHistory: false }));
     expect(ch.attempts.map((a) => [a.address, a.outcome])).toEqual([
@@ -123,6 +123,9 @@ describe('tls.socket and tls.server', () => {
     expect(ch.socket).toBeInstanceOf(nodeTls.TLSSocket);
     // tls.connect's own TCP handle: no net.Socket under the TLS socket.
     expect((ch.socket as unknown as { _parent: unknown })._parent).toBeNull();
+    // Its decrypted bytes go straight to the channel (Channel.onread): no 'data' event.
+    let dataEvents = 0;
+    ch.socket?.on('data', () => (dataEvents += 1));
     expect(await echoOnce(ch, 'fallback')).toBe('echo:fallback');
     expect(tls.status(ch)?.subject).toBe('CN=localhost');
     // The async form goes the same way.
@@ -130,7 +133,9 @@ describe('tls.socket and tls.server', () => {
     await writableOnce(late, 'the async TLS connect');
     expect(late.configure('error')).toBe('');
     expect(late.attempts.map((a) => a.outcome)).toEqual(['failed', 'connected']);
+    late.socket?.on('data', () => (dataEvents += 1));
     expect(await echoOnce(late, 'async fallback')).toBe('echo:async fallback');
+    expect(dataEvents).toBe(0);
   });
 
   it('nodelay and keepalive hold from the handshake: set on the attempt before it connects', async () => {

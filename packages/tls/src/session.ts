@@ -234,8 +234,10 @@ export function startClient(stream: Duplex, checked: CheckedTlsOptions, host: st
 
 /**
  * Connects a TLS client to one address: `tls.connect` with `target`'s `host` (an address),
- * `port`, `family`, `localAddress`, `localPort` and `allowHalfOpen`, so the client is one
- * TLSSocket with its own TCP handle, as Node makes one. The handshake starts once TCP is up,
+ * `port`, `family`, `localAddress`, `localPort`, `allowHalfOpen` and `onread`, so the client is
+ * one TLSSocket with its own TCP handle, as Node makes one. With `onread: Channel.onread` (for a
+ * socket a core `Channel` will read) the decrypted bytes go straight to the channel, without the
+ * stream's 'data' event. The handshake starts once TCP is up,
  * and its time limit runs from then. `host` and `prefix` as for {@link startClient}.
  * `@sockchan/async-connect`'s `createSocket` takes `(target) => connectClient(...).socket`.
  */
@@ -251,11 +253,14 @@ export function connectClient(target: TcpNetConnectOpts, checked: CheckedTlsOpti
   if (target.localAddress !== undefined) options.localAddress = target.localAddress;
   if (target.localPort !== undefined) options.localPort = target.localPort;
   if (target.allowHalfOpen !== undefined) options.allowHalfOpen = target.allowHalfOpen;
+  // Node honours `onread` for a TLS socket that makes its own TCP connection (never for one
+  // over a given socket): the decrypted bytes of each read go straight to the callback.
+  if (target.onread !== undefined) options.onread = target.onread;
   return new TlsSession(tlsConnect(options), 'client', checked, name, prefix, peer);
 }
 
 /** `tls.connect`'s options for a client (what it connects over or to is the caller's). */
-type ClientConnectOptions = ConnectionOptions & Pick<TcpNetConnectOpts, 'family' | 'autoSelectFamily' | 'localAddress' | 'localPort' | 'allowHalfOpen'>;
+type ClientConnectOptions = ConnectionOptions & Pick<TcpNetConnectOpts, 'family' | 'autoSelectFamily' | 'localAddress' | 'localPort' | 'allowHalfOpen' | 'onread'>;
 
 /** The TLS options of a client: the context, SNI, ALPN, and the peer's chain kept for checkPeer. */
 function clientOptions(checked: CheckedTlsOptions, name: string | undefined, peer: PeerHolder): ClientConnectOptions {

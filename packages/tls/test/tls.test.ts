@@ -199,6 +199,31 @@ describe('connectClient', () => {
     await peer.close();
   });
 
+  it('with onread: Channel.onread the decrypted bytes reach the channel without a data event, those sent before it exists too', async () => {
+    const { port, sessions } = await tlsServer();
+    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
+    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true, onread: Channel.onread }, checked, 'localhost', "couldn't open socket: ");
+    cleanup.add({ close: () => session.socket.destroy() });
+    let dataEvents = 0;
+    session.socket.on('data', () => (dataEvents += 1));
+    await session.handshake;
+    // The server speaks first: a greeting line and a body past the 256 KiB kept before a
+    // channel takes the socket (the socket stops reading there, and resumes for the channel).
+    // All of it is written (the client's socket reads meanwhile) before the channel exists.
+    const body = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 10)) & 0xff;
+    await sessions[0]!.handshake;
+    const serverSide = sessions[0]!.socket;
+    await new Promise<void>((resolve, reject) => serverSide.write(Buffer.concat([Buffer.from('220 ready\r\n'), body]), (e) => (e ? reject(e) : resolve())));
+    const ch = new Channel(session.socket, { translation: 'auto' });
+    expect(await ch.gets()).toBe('220 ready');
+    ch.configure({ translation: 'binary' });
+    const got = await ch.readBytes(body.length);
+    expect(Buffer.from(got).equals(body)).toBe(true);
+    expect(dataEvents).toBe(0);
+    await ch.close();
+  });
+
   it('the protocol bounds are those the four booleans allow', async () => {
     const { port } = await tlsServer();
     const cases: [object, string][] = [

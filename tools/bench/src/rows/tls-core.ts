@@ -1,6 +1,6 @@
 // The TLS workloads, @sockchan/tls over core channels: a net.Server whose sockets get
 // startServer's TLS and then a core Channel; the client connects with connectClient (tls.connect
-// to the address, verifying the name `localhost`) and a core Channel. The loops are
+// to the address with Channel.onread, verifying the name `localhost`) and a core Channel. The loops are
 // channel-loops.ts's.
 import type net from 'node:net';
 import { Channel } from '@sockchan/core';
@@ -31,7 +31,8 @@ if (args.role === 'server') {
   await runTlsChannelClient(args, async () => {
     const target = connectTarget(args);
     if (!('host' in target)) fail('the TLS rows run over TCP');
-    const session = connectClient({ ...target, allowHalfOpen: true }, checked, 'localhost', "couldn't open socket: ");
+    // Channel.onread: the decrypted bytes go straight to the channel (no 'data' event).
+    const session = connectClient({ ...target, allowHalfOpen: true, onread: Channel.onread }, checked, 'localhost', "couldn't open socket: ");
     session.socket.setNoDelay(true);
     await session.handshake;
     checkFullHandshake(session.socket);
