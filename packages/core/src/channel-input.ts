@@ -9,12 +9,16 @@ import { ReadKind, ReadWaiter, checkCount, waiterPromise } from './read-waiter.j
 import { Conn, DEFAULT_BUFFER_SIZE, EMPTY } from './channel-state.js';
 import { ChannelOutput } from './channel-output.js';
 
+/** The smallest read bound (see readLimit): 256 KiB, or four output buffers when that is more. */
+const MIN_READ_LIMIT = 256 * 1024;
+
 /** The input side of a `Channel` (see the module comment). */
 export abstract class ChannelInput extends ChannelOutput {
   /** @internal The next line, or `undefined` for "needs more data"; throws when the unfinished line passed {@link maxLine}. */
   protected takeLine(): string | null | undefined {
-    const line = this.input.getLine();
-    if (line === undefined && this.maxLineChars > 0 && this.input.pendingInput > this.maxLineChars) {
+    const input = this.input;
+    const line = input.getLine();
+    if (line === undefined && this.maxLineChars > 0 && input.pendingInput > this.maxLineChars) {
       throw new SockchanError(`error reading "${this.name}": line longer than ${this.maxLineChars} characters`, {
         code: 'ERR_SOCKCHAN_LIMIT',
         errorCode: ['SOCKCHAN', 'LIMIT', 'LINE', String(this.maxLineChars)],
@@ -221,12 +225,18 @@ export abstract class ChannelInput extends ChannelOutput {
 
   /** @internal */
   protected readLimit(): number {
-    return Math.max(256 * 1024, 4 * (this.outputBuffer?.bufferSize ?? DEFAULT_BUFFER_SIZE));
+    return Math.max(MIN_READ_LIMIT, 4 * (this.outputBuffer?.bufferSize ?? DEFAULT_BUFFER_SIZE));
   }
 
   /** @internal Pauses the stream while more than `factor` times the read bound is buffered and nobody waits. */
   protected boundInput(factor: number): void {
-    if (!this.pausedByUs && this.readWaiters === undefined && this.canRead && this.input.rawBytes + this.input.bufferedChars > factor * this.readLimit()) {
+    // Runs after every read and every readable handler: the usual case (a few bytes buffered,
+    // less than the smallest bound) is decided without the bound or the channel's state.
+    if (this.pausedByUs || this.readWaiters !== undefined) return;
+    const input = this.inputBuffer;
+    if (input === undefined) return;
+    const buffered = input.rawBytes + input.bufferedChars;
+    if (buffered > factor * MIN_READ_LIMIT && this.canRead && buffered > factor * this.readLimit()) {
       this.pausedByUs = true;
       this.stream?.pause();
     }

@@ -22,6 +22,7 @@ import type { ChannelOptions, ChannelSettings } from './options.js';
 import { matchUniquePrefix } from '@sockchan/base';
 import { Conn, EMPTY, RESOLVED } from './channel-state.js';
 import { ChannelConfig } from './channel-config.js';
+import type { InputBuffer } from './input.js';
 
 export { DEFAULT_MAX_LINE } from './channel-state.js';
 export { channelNames, nextChannelName } from './channel-names.js';
@@ -164,19 +165,21 @@ export class Channel extends ChannelConfig {
     if (this.conn === Conn.Failed) throw this.connectFailure();
     if (this.readWaiters !== undefined || this.conn !== Conn.Open) return undefined;
     const line = this.takeLine();
+    // takeLine made the input buffer.
+    const input = this.inputBuffer as InputBuffer;
     if (line === undefined) {
       // As a nonblocking gets: a readable handler does not run again until more bytes arrive
       // (it would run every turn on a partial line), and a paused stream resumes for the line.
-      if (!this.blockingMode) this.blockedFlag = !this.input.exhausted;
+      if (!this.blockingMode) this.blockedFlag = !input.exhausted;
       this.needMoreData = true;
       this.afterConsume();
-      const err = this.pendingReadError();
+      const err = this.readError === undefined && input.decodeError === undefined ? undefined : this.pendingReadError();
       if (err !== undefined) throw err;
       return undefined;
     }
     this.blockedFlag = false;
     this.afterConsume();
-    if (line === null && this.input.decodeError !== undefined) throw this.decodeFailure();
+    if (line === null && input.decodeError !== undefined) throw this.decodeFailure();
     return line;
   }
 

@@ -171,17 +171,7 @@ export class InputBuffer extends EolTranslation {
   private decodeNext(): boolean {
     if (this.eofCharHit) return false;
     if (this.rawHead < this.raw.length) {
-      const chunk = this.raw[this.rawHead] as Buffer;
-      this.raw[this.rawHead] = EMPTY;
-      this.rawHead++;
-      if (this.rawHead === this.raw.length) {
-        clearArray(this.raw);
-        this.rawHead = 0;
-      } else if (this.rawHead > 64 && this.rawHead * 2 > this.raw.length) {
-        this.raw = this.raw.slice(this.rawHead);
-        this.rawHead = 0;
-      }
-      this.rawBytes -= chunk.length;
+      const chunk = this.takeRawChunk();
       this.startSegmentIfClean();
       this.segRaw.push(chunk);
       let decoded = this.decoder.decode(chunk);
@@ -210,6 +200,66 @@ export class InputBuffer extends EolTranslation {
       return true;
     }
     return false;
+  }
+
+  /** Takes the next raw chunk out of `raw` (there is one). */
+  private takeRawChunk(): Buffer {
+    const chunk = this.raw[this.rawHead] as Buffer;
+    this.raw[this.rawHead] = EMPTY;
+    this.rawHead++;
+    if (this.rawHead === this.raw.length) {
+      clearArray(this.raw);
+      this.rawHead = 0;
+    } else if (this.rawHead > 64 && this.rawHead * 2 > this.raw.length) {
+      this.raw = this.raw.slice(this.rawHead);
+      this.rawHead = 0;
+    }
+    this.rawBytes -= chunk.length;
+    return chunk;
+  }
+
+  /**
+   * The usual read of a line protocol, taken in one step: nothing decoded waits, and the next raw
+   * chunk is one whole line (a request, an answer, a header line). It is decoded and translated
+   * as decodeNext does, and when the result is that one line and its end, with nothing held, the
+   * line is returned with no segment kept: none of it stays to be given back (`rewind`), just as
+   * the segment decodeNext starts would be dropped once the line was taken. Otherwise the chunk
+   * goes on exactly as decodeNext takes it (its segment, its text) and `undefined` is returned.
+   * The caller has checked that no text, piece or segment is there and a raw chunk is.
+   */
+  private lineOfNextChunk(): string | undefined {
+    if (this.carry !== '' || this.heldCR || this.eofChar !== '' || this.eofCharHit || this.dataLf.length > 0) return undefined;
+    const next = this.raw[this.rawHead] as Buffer;
+    const n = next.length;
+    // A cheap filter first: only a chunk whose last byte is a LF can be one whole line here.
+    if (next[n - 1] !== LF) return undefined;
+    // utf-8 as Tcl reads it may hold back the last bytes of the data (see decodeNext).
+    if (this.tclUtf8Hold && this.rawHead + 1 === this.raw.length && !this.streamEnded && tclUtf8HeldBytes(next) > 0) return undefined;
+    const d = this.decoder;
+    if (d.pending !== 0) return undefined;
+    const chunk = this.takeRawChunk();
+    // The segment's state, as startSegmentIfClean saves it before the decoder or translation move.
+    const mark = d.mark !== undefined ? d.mark() : d.clone();
+    const sawCR = this.sawCR;
+    const decoded = d.decode(chunk);
+    const out = this.translate(decoded, false, this.textBase);
+    const end = out.length - 1;
+    if (end >= 0 && out.indexOf('\n') === end && this.dataLf.length === 0 && !this.heldCR && d.pending === 0 && d.error === undefined) {
+      this.textBase += out.length;
+      this.searchFrom = 0;
+      this.lastTakeWasLine = true;
+      return out.slice(0, end);
+    }
+    // As getLine's loop leaves it after searching the empty text, then as decodeNext and append go on.
+    this.searchFrom = this.textBase;
+    this.anchor = { decoder: mark, sawCR, heldCR: false, outPos: this.textBase, carry: '' };
+    clearArray(this.segRaw);
+    this.segRaw.push(chunk);
+    if (out.length > 0) {
+      this.text = out;
+      this.pos = 0;
+    }
+    return undefined;
   }
 
   /** Saves the state at the start of a segment when there is no decoded backlog. */
@@ -313,6 +363,10 @@ export class InputBuffer extends EolTranslation {
    * `undefined` when no whole line is buffered yet. A last partial line before the end is returned.
    */
   getLine(): LineResult {
+    if (this.text.length === 0 && this.piecesLen === 0 && this.anchor === undefined && this.rawHead < this.raw.length) {
+      const line = this.lineOfNextChunk();
+      if (line !== undefined) return line;
+    }
     for (;;) {
       // The text first (from where the last search stopped), then each piece not searched yet.
       const i = this.findLineEnd(this.text, Math.max(this.pos, this.searchFrom - this.textBase), this.textBase);

@@ -421,3 +421,101 @@ describe('InputBuffer: issue 15, input side (tclsh 8.6.13 gives the answers quot
     }
   });
 });
+
+describe('InputBuffer: a chunk that is one whole line (how a line protocol peer sends)', () => {
+  /** Cuts after every LF byte: each chunk but maybe the last ends with a line, as request/response peers send. */
+  function cutAfterEachLf(bytes: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let from = 0;
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) {
+      out.push(bytes.subarray(from, i + 1));
+      from = i + 1;
+    }
+    if (from < bytes.length) out.push(bytes.subarray(from));
+    return out;
+  }
+  const oneByteEach = (bytes: Buffer): Buffer[] => [...bytes].map((b) => Buffer.from([b]));
+
+  /**
+   * Takes `before` lines as a nonblocking reader does (each as soon as it is there), then
+   * switches to `lf` and iso8859-1 (the decoded rest goes back to bytes), then takes everything
+   * left as characters: the lines, what the switch found, and the rest.
+   */
+  function linesThenSwitch(chunks: Buffer[], mode: InputTranslation, strict: boolean, before: number): unknown[] {
+    const buf = new InputBuffer(createDecoder('utf-8', { profile: strict ? 'strict' : 'tcl8' }), mode);
+    buf.tclUtf8Hold = true;
+    const lines: (string | null)[] = [];
+    let switched = false;
+    const take = (): void => {
+      while (!switched) {
+        if (lines.length === before) {
+          buf.setTranslation('lf');
+          buf.setDecoder(createDecoder('iso8859-1'));
+          switched = true;
+          return;
+        }
+        const l = buf.getLine();
+        if (l === undefined) return;
+        lines.push(l);
+        if (l === null) return;
+      }
+    };
+    for (const c of chunks) {
+      buf.push(c);
+      take();
+    }
+    buf.pushEnd();
+    take();
+    return [lines, buf.readChars(undefined, true), buf.decodeError?.message];
+  }
+
+  const lineBytes = fc
+    .array(fc.constantFrom('a', 'xyz', 'é', '€', ' ', '\r', '\r\n', '\n', '\n', '\xff', '\xe2\x82'), { maxLength: 30 })
+    .map((parts) => Buffer.concat(parts.map((p) => (p.startsWith('\xff') || p.startsWith('\xe2') ? Buffer.from(p, 'latin1') : Buffer.from(p)))));
+
+  it('property: lines cut after each LF, then a switch, give what one byte per chunk gives (lf lines, utf-8 as Tcl reads it, lenient and strict)', () => {
+    fc.assert(
+      fc.property(lineBytes, fc.boolean(), fc.nat({ max: 6 }), (bytes, strict, before) => {
+        expect(linesThenSwitch(cutAfterEachLf(bytes), 'lf', strict, before)).toEqual(linesThenSwitch(oneByteEach(bytes), 'lf', strict, before));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('property: lines cut after each LF give the lines one chunk gives, every mode, eofchar or not', () => {
+    fc.assert(
+      fc.property(textArb, modeArb, fc.boolean(), (text, mode, withEof) => {
+        const bytes = Buffer.from(text);
+        const eofChar = withEof ? '\x1a' : '';
+        expect(linesInterleaved(cutAfterEachLf(bytes), mode, eofChar)).toEqual(linesInterleaved([bytes], mode, eofChar));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('utf-8 as Tcl reads it: a chunk ending in a LF whose last two bytes Tcl holds is not a whole line yet (vector utf8-trunc-eol)', () => {
+    const buf = new InputBuffer(createDecoder('utf-8'), 'auto');
+    buf.tclUtf8Hold = true;
+    buf.push(Buffer.from([0x61, 0xe2, 0x82, 0x0a]));
+    expect(buf.getLine()).toBeUndefined();
+    buf.pushEnd();
+    expect([buf.getLine(), buf.getLine()]).toEqual(['aâ\u0082', null]);
+  });
+
+  it('a whole-line chunk is taken at once, and what follows a partial one still waits for its end', () => {
+    const buf = new InputBuffer(createDecoder('iso8859-1'), 'auto');
+    buf.push(Buffer.from('GET / HTTP/1.0\r\n'));
+    expect(buf.getLine()).toBe('GET / HTTP/1.0');
+    expect(buf.pendingInput).toBe(0);
+    buf.push(Buffer.from('Host: a'));
+    expect(buf.getLine()).toBeUndefined();
+    buf.push(Buffer.from('\r\n'));
+    expect(buf.getLine()).toBe('Host: a');
+    // Two lines in one chunk: the first is taken, the second stays buffered, with its bytes.
+    buf.push(Buffer.from('x\ny\n'));
+    expect(buf.getLine()).toBe('x');
+    expect(buf.pendingInput).toBe(2);
+    buf.setTranslation('lf');
+    expect(buf.readBytes(undefined, false)?.[0]).toEqual(Buffer.from('y\n'));
+  });
+});
