@@ -363,9 +363,17 @@ export class InputBuffer extends EolTranslation {
    * `undefined` when no whole line is buffered yet. A last partial line before the end is returned.
    */
   getLine(): LineResult {
-    if (this.text.length === 0 && this.piecesLen === 0 && this.anchor === undefined && this.rawHead < this.raw.length) {
-      const line = this.lineOfNextChunk();
-      if (line !== undefined) return line;
+    if (this.text.length === 0 && this.piecesLen === 0) {
+      if (this.rawHead === this.raw.length && !this.streamEnded && !this.eofCharHit) {
+        // Nothing buffered and more may come (a reader that took every line asks once more):
+        // the loop below would search the empty text, find nothing to decode, and say so.
+        this.searchFrom = this.textBase;
+        return undefined;
+      }
+      if (this.anchor === undefined && this.rawHead < this.raw.length) {
+        const line = this.lineOfNextChunk();
+        if (line !== undefined) return line;
+      }
     }
     for (;;) {
       // The text first (from where the last search stopped), then each piece not searched yet.

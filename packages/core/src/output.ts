@@ -108,6 +108,15 @@ export class OutputBuffer {
   write(data: string | Uint8Array, newline: boolean, text?: false): Buffer | undefined;
   write(data: string | Uint8Array, newline: boolean, text: boolean): Buffer | string | undefined;
   write(data: string | Uint8Array, newline: boolean, text = false): Buffer | string | undefined {
+    // The usual puts of a line-buffered or unbuffered channel: one line with nothing buffered
+    // before it, sent at once as latin1 text. The line and its end are that text, without a pass
+    // through the buffer (what the buffer would give, checked the same way).
+    if (text && newline && typeof data === 'string' && this.buffering !== 'full' && this.textBytes === 0 && this.chunkBytes === 0) {
+      const fast = this.fast;
+      if (fast !== undefined && fast.enc === 'latin1' && !this.encoderHolds && data.indexOf('\n') < 0 && fast.ok(data)) {
+        return data + (this.translation === 'lf' ? LF_TEXT : this.translation === 'crlf' ? CRLF_TEXT : CR_TEXT);
+      }
+    }
     let hasLf = newline;
     if (typeof data === 'string') {
       if (data.length > 0) {

@@ -122,3 +122,34 @@ describe('OutputBuffer', () => {
     );
   });
 });
+
+describe('OutputBuffer: text handed out as a latin1 string (a socket takes it as it is)', () => {
+  /** Each write's sent part as bytes: what a socket receives from the string or the Buffer. */
+  function sentBytes(encoding: string, translation: 'lf' | 'crlf' | 'cr', buffering: 'line' | 'none', writes: [string, boolean][], asText: boolean): string[] {
+    const out = new OutputBuffer(encoding, () => createEncoder(encoding), translation, buffering, 4096);
+    return writes.map(([data, nl]) => {
+      const now = asText ? out.write(data, nl, true) : out.write(data, nl);
+      return now === undefined ? '' : typeof now === 'string' ? Buffer.from(now, 'latin1').toString('hex') : now.toString('hex');
+    });
+  }
+  const piece = fc.constantFrom('ping', '', 'a b', '\n', 'x\ny', 'é', 'ÿ', '€', '😀', '\r');
+  const writesArb = fc.array(fc.tuple(fc.array(piece, { maxLength: 4 }).map((p) => p.join('')), fc.boolean()), { minLength: 1, maxLength: 8 });
+
+  it('property: as a string, every write sends the bytes the Buffer path sends (every translation, line and none, in and out of range)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('iso8859-1', 'ascii', 'utf-8'), fc.constantFrom<'lf' | 'crlf' | 'cr'>('lf', 'crlf', 'cr'), fc.constantFrom<'line' | 'none'>('line', 'none'), writesArb, (encoding, translation, buffering, writes) => {
+        expect(sentBytes(encoding, translation, buffering, writes, true)).toEqual(sentBytes(encoding, translation, buffering, writes, false));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a line-buffered puts of one line is that line and its end, translated', () => {
+    for (const [translation, eol] of [['lf', '\n'], ['crlf', '\r\n'], ['cr', '\r']] as const) {
+      const out = new OutputBuffer('iso8859-1', latin1Encoder, translation, 'line', 4096);
+      expect(out.write('ping', true, true)).toBe(`ping${eol}`);
+      expect(out.write('a\nb', true, true)).toBe(`a${eol}b${eol}`);
+      expect(out.bytes).toBe(0);
+    }
+  });
+});
