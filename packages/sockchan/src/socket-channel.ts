@@ -369,8 +369,8 @@ export class SocketChannel extends Channel {
 
   /**
    * The `net.Socket` under the channel, once connected (for socket options sockchan has no name
-   * for). A client socket made by `socket()` or `tls.socket()` reads through `Channel.onread`: its 'data' event
-   * never fires (the channel takes every byte); read through the channel.
+   * for). A client socket made by `socket()` or `tls.socket()` reads through `Channel.onread`:
+   * its 'data' event never fires (the channel takes every byte); read through the channel.
    */
   get socket(): Socket | undefined {
     return this.#socket;

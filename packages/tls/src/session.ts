@@ -237,8 +237,8 @@ export function startClient(stream: Duplex, checked: CheckedTlsOptions, host: st
  * `port`, `family`, `localAddress`, `localPort`, `allowHalfOpen` and `onread`, so the client is
  * one TLSSocket with its own TCP handle, as Node makes one. With `onread: Channel.onread` (for a
  * socket a core `Channel` will read) the decrypted bytes go straight to the channel, without the
- * stream's 'data' event. The handshake starts once TCP is up,
- * and its time limit runs from then. `host` and `prefix` as for {@link startClient}.
+ * stream's 'data' event. The handshake starts once TCP is up, and its time limit runs from then.
+ * `host` and `prefix` as for {@link startClient}.
  * `@sockchan/async-connect`'s `createSocket` takes `(target) => connectClient(...).socket`.
  */
 export function connectClient(target: TcpNetConnectOpts, checked: CheckedTlsOptions, host: string | undefined, prefix: string): TlsSession {
