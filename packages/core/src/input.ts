@@ -239,7 +239,7 @@ export class InputBuffer extends EolTranslation {
     if (d.pending !== 0) return undefined;
     const chunk = this.takeRawChunk();
     // The segment's state, as startSegmentIfClean saves it before the decoder or translation move.
-    const mark = d.mark !== undefined ? d.mark() : d.clone();
+    const mark = this.decoderMark();
     const sawCR = this.sawCR;
     const decoded = d.decode(chunk);
     const out = this.translate(decoded, false, this.textBase);
@@ -252,8 +252,7 @@ export class InputBuffer extends EolTranslation {
     }
     // As getLine's loop leaves it after searching the empty text, then as decodeNext and append go on.
     this.searchFrom = this.textBase;
-    this.anchor = { decoder: mark, sawCR, heldCR: false, outPos: this.textBase, carry: '' };
-    clearArray(this.segRaw);
+    this.startSegment(mark, sawCR, false);
     this.segRaw.push(chunk);
     if (out.length > 0) {
       this.text = out;
@@ -265,15 +264,18 @@ export class InputBuffer extends EolTranslation {
   /** Saves the state at the start of a segment when there is no decoded backlog. */
   private startSegmentIfClean(): void {
     if (this.anchor !== undefined) return;
+    this.startSegment(this.decoderMark(), this.sawCR, this.heldCR);
+  }
+
+  /** The decoder's state to go back to. Most segments are consumed and dropped before any rewind: no copy when a mark will do. */
+  private decoderMark(): StreamDecoder | number {
     const d = this.decoder;
-    this.anchor = {
-      // Most segments are consumed and dropped before any rewind: no copy when a mark will do.
-      decoder: d.mark !== undefined ? d.mark() : d.clone(),
-      sawCR: this.sawCR,
-      heldCR: this.heldCR,
-      outPos: this.textBase + this.pos,
-      carry: this.carry,
-    };
+    return d.mark !== undefined ? d.mark() : d.clone();
+  }
+
+  /** Starts a segment at the current output position, with the decoder and translator state saved before its bytes. */
+  private startSegment(decoder: StreamDecoder | number, sawCR: boolean, heldCR: boolean): void {
+    this.anchor = { decoder, sawCR, heldCR, outPos: this.textBase + this.pos, carry: this.carry };
     clearArray(this.segRaw);
   }
 
