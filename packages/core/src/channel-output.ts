@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
-import { writeCopy, writeLatin1 } from './socket-writes.js';
+import { writeCopy, writeJoined, writeLatin1 } from './socket-writes.js';
 import type { WriteDone } from './socket-writes.js';
 import { Conn, EMPTY, RESOLVED, ChannelState } from './channel-state.js';
 
@@ -124,14 +124,16 @@ export abstract class ChannelOutput extends ChannelState {
 
   /**
    * Hands bytes to the stream (or queues them while connecting). A string is `latin1` text (one
-   * byte per character, from `OutputBuffer.takeLatin1Text`), given only to a `net.Socket`.
+   * byte per character, from `OutputBuffer.takeLatin1Text`), given only to a `net.Socket`. An
+   * array is the pieces of one write, joined as they are written (they may be views of the
+   * caller's bytes: they are copied at once).
    * @internal
    */
-  protected send(buf: Buffer | string, borrowed = false): void {
+  protected send(buf: Buffer | string | readonly Buffer[], borrowed = false): void {
     const s = this.stream;
     if (s === undefined) {
       if (this.conn === Conn.Connecting) {
-        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : borrowed ? Buffer.from(buf) : buf;
+        const b = typeof buf === 'string' ? Buffer.from(buf, 'latin1') : isParts(buf) ? Buffer.concat(buf) : borrowed ? Buffer.from(buf) : buf;
         (this.preconnect ??= []).push(b);
         this.preconnectBytes += b.length;
       }
@@ -143,6 +145,7 @@ export abstract class ChannelOutput extends ChannelState {
       return;
     }
     if (typeof buf === 'string') writeLatin1(s, buf);
+    else if (isParts(buf)) writeJoined(s, buf, this.stringWrites);
     else if (borrowed) writeCopy(s, buf, this.stringWrites);
     else s.write(buf);
     // Written through or queued: nothing failed (one field read on the success path).
@@ -160,8 +163,14 @@ export abstract class ChannelOutput extends ChannelState {
       this.send(text);
       return;
     }
-    const full = this.output.takeFull();
-    if (full !== undefined) this.send(full, lent !== undefined && full.buffer === lent.buffer);
+    const parts = this.output.takeFullParts();
+    if (parts === undefined) return;
+    if (parts.length === 1) {
+      const full = parts[0] as Buffer;
+      this.send(full, lent !== undefined && full.buffer === lent.buffer);
+    } else {
+      this.send(parts);
+    }
   }
 
   /**
@@ -265,4 +274,9 @@ export abstract class ChannelOutput extends ChannelState {
 
 function sendFullBuffers(ch: ChannelOutput): void {
   ch.sendFullBuffers();
+}
+
+/** The pieces of one write (see `OutputBuffer.takeFullParts`), not one Buffer. */
+function isParts(buf: Buffer | readonly Buffer[]): buf is readonly Buffer[] {
+  return Array.isArray(buf);
 }

@@ -176,9 +176,19 @@ export class OutputBuffer {
 
   /** The whole buffers waiting (a multiple of `bufferSize` bytes), or `undefined`. */
   takeFull(): Buffer | undefined {
+    const parts = this.takeFullParts();
+    return parts === undefined ? undefined : joinParts(parts);
+  }
+
+  /**
+   * {@link takeFull} as the pieces the bytes are in (views of the buffer's chunks, and of the
+   * caller's array before {@link own}), not joined: a writer that copies them anyway joins them
+   * in its own memory (a pooled buffer) instead of a fresh one. One piece when they are one.
+   */
+  takeFullParts(): Buffer[] | undefined {
     const total = this.exactBytes;
     if (total < this.bufferSize) return undefined;
-    return this.take(total - (total % this.bufferSize));
+    return this.takeParts(total - (total % this.bufferSize));
   }
 
   /** Everything buffered (for flush), or `undefined` when empty. */
@@ -345,14 +355,23 @@ export class OutputBuffer {
     if (n === 0) return EMPTY;
     this.sealText();
     const chunks = this.chunks;
+    // Everything, in one chunk (the usual flush): that chunk, without an array of parts.
+    if (n === this.chunkBytes && chunks.length === 1) {
+      const only = chunks[0] as Buffer;
+      clearArray(chunks);
+      this.chunkBytes = 0;
+      return only;
+    }
+    return joinParts(this.takeParts(n));
+  }
+
+  /** Takes the first `n` (> 0) buffered bytes as the pieces they are in. */
+  private takeParts(n: number): Buffer[] {
+    this.sealText();
+    const chunks = this.chunks;
     if (n === this.chunkBytes) {
       this.chunkBytes = 0;
-      if (chunks.length === 1) {
-        const only = chunks[0] as Buffer;
-        clearArray(chunks);
-        return only;
-      }
-      const all = Buffer.concat(chunks, n);
+      const all = chunks.slice();
       clearArray(chunks);
       return all;
     }
@@ -373,8 +392,13 @@ export class OutputBuffer {
     }
     chunks.splice(0, i);
     this.chunkBytes -= n;
-    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n);
+    return parts;
   }
+}
+
+/** The pieces of {@link OutputBuffer.takeParts} as one Buffer: the piece itself when there is one. */
+function joinParts(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
 /** A Node encoding that gives exactly Tcl's bytes for text that passes `ok`. */

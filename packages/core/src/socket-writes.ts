@@ -150,3 +150,27 @@ export function writeCopy(s: Duplex, bytes: Buffer, socket: boolean): void {
   entry.buf.set(rest, 0);
   writePooled(s, entry, n);
 }
+
+/**
+ * Writes `parts` (views of buffered chunks and maybe of the caller's bytes) as one write: to a
+ * socket joined in a pooled buffer, warm memory reused write after write, where joining them in
+ * fresh memory costs an allocation (and a garbage collection later) per write. Such parts come
+ * from a write that does not start on a buffer boundary: a 64 KiB `puts` after a short header,
+ * on a fully buffered channel, sends the header's buffer and 62 KiB of the caller's bytes.
+ */
+export function writeJoined(s: Duplex, parts: readonly Buffer[], socket: boolean): void {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  if (!socket || n > POOLED_SIZE) {
+    s.write(Buffer.concat(parts, n));
+    return;
+  }
+  const entry = takePooled();
+  const buf = entry.buf;
+  let at = 0;
+  for (const p of parts) {
+    buf.set(p, at);
+    at += p.length;
+  }
+  writePooled(s, entry, n);
+}

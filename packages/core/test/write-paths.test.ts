@@ -46,6 +46,37 @@ describe('OutputBuffer latin1 text', () => {
     );
   });
 
+  it('takeFullParts gives the bytes takeFull gives, as the pieces they are buffered in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 90 }), fc.string({ maxLength: 30 }).map((t) => t.replace(/[^\x20-\x7e\n]/g, 'x'))), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 64 }),
+        (writes, size) => {
+          const a = new OutputBuffer('binary', noEncoder, 'lf', 'full', size);
+          const b = new OutputBuffer('binary', noEncoder, 'lf', 'full', size);
+          for (const data of writes) {
+            a.write(data, false);
+            b.write(data, false);
+            a.own();
+            b.own();
+            const parts = a.takeFullParts();
+            const whole = b.takeFull();
+            if (whole === undefined) {
+              expect(parts).toBeUndefined();
+              continue;
+            }
+            expect(parts).toBeDefined();
+            expect(parts!.length).toBeGreaterThan(0);
+            expect(Buffer.concat(parts!).equals(whole)).toBe(true);
+            expect(whole.length % size).toBe(0);
+            expect(a.bytes).toBe(b.bytes);
+          }
+          expect(a.takeAll()?.toString('hex')).toBe(b.takeAll()?.toString('hex'));
+        },
+      ),
+    );
+  });
+
   it('is undefined when bytes are buffered or the encoding is not one byte per character', () => {
     const bin = new OutputBuffer('binary', noEncoder, 'lf', 'full', 4096);
     bin.write(Uint8Array.from([1, 2]), false);
@@ -141,6 +172,47 @@ describe('text writes to a net.Socket', () => {
     const got = await received;
     expect(got.length).toBe(expected.length);
     expect(got.equals(Buffer.from(expected, 'latin1'))).toBe(true);
+  });
+});
+
+describe('whole buffers behind a partial one (full buffering, binary)', () => {
+  it("a 64 KiB puts after a short header sends its bytes as they were at the call, joined in reused memory", async () => {
+    const { port, received } = await sink();
+    const sock = await connect(port);
+    const ch = new Channel(sock, { translation: 'binary', buffering: 'full', buffersize: 4096 });
+    cleanup.push(() => ch.close().catch(() => undefined));
+    const written: Buffer[] = [];
+    const write = vi.spyOn(sock, 'write');
+    write.mockImplementation(function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+      if (Buffer.isBuffer(args[0])) written.push(args[0]);
+      return net.Socket.prototype.write.apply(this, args);
+    });
+    const expected: Buffer[] = [];
+    const header = Buffer.from('HEADER 100 bytes follow in pieces\n'.padEnd(100, '.'));
+    await ch.puts(header, { nonewline: true });
+    expected.push(Buffer.from(header));
+    // One array, changed after every puts: what was sent must be what it held at the call.
+    const piece = Buffer.alloc(65536);
+    let buffered = header.length;
+    for (let i = 0; i < 24; i++) {
+      for (let j = 0; j < piece.length; j++) piece[j] = (i * 31 + j) & 0xff;
+      await ch.puts(piece, { nonewline: true });
+      expected.push(Buffer.from(piece));
+      buffered = (buffered + piece.length) % 4096;
+      // Tcl keeps the partial buffer: only whole buffers left.
+      expect(ch.pending('output') - sock.writableLength).toBe(buffered);
+      piece.fill(0xee);
+    }
+    write.mockRestore();
+    await ch.close();
+    const got = await received;
+    expect(got.length).toBe(100 + 24 * 65536);
+    expect(got.equals(Buffer.concat(expected))).toBe(true);
+    // Every puts after the header sent the header's buffer and most of the piece as one write:
+    // the same pooled memory write after write, not a fresh Buffer each time.
+    const joined = written.filter((b) => b.length === 65536);
+    expect(joined.length).toBe(24);
+    expect(new Set(joined.map((b) => b.buffer)).size).toBeLessThanOrEqual(3);
   });
 });
 

@@ -224,6 +224,43 @@ describe('connectClient', () => {
     await ch.close();
   });
 
+  it('64 KiB puts behind a partial buffer arrive as they were at the call, each in one TLS write', async () => {
+    const { port, sessions } = await tlsServer();
+    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
+    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true, onread: Channel.onread }, checked, 'localhost', "couldn't open socket: ");
+    cleanup.add({ close: () => session.socket.destroy() });
+    await session.handshake;
+    await sessions[0]!.handshake;
+    const peer = new Channel(sessions[0]!.socket, { translation: 'binary' });
+    const ch = new Channel(session.socket, { translation: 'binary', buffersize: 4096 });
+    let writes = 0;
+    const write = session.socket.write.bind(session.socket);
+    session.socket.write = ((...args: Parameters<typeof write>) => {
+      writes += 1;
+      return write(...args);
+    }) as typeof session.socket.write;
+    const expected: Buffer[] = [];
+    await ch.puts('HDR 7\n', { nonewline: true });
+    expected.push(Buffer.from('HDR 7\n'));
+    const piece = Buffer.alloc(65536);
+    for (let i = 0; i < 16; i++) {
+      for (let j = 0; j < piece.length; j++) piece[j] = (i * 13 + j * 3) & 0xff;
+      await ch.puts(piece, { nonewline: true });
+      expected.push(Buffer.from(piece));
+      piece.fill(i); // after the call: must not change what is sent
+    }
+    // One write per puts (the header's buffer joined with the piece), none for the header alone.
+    expect(writes).toBe(16);
+    await ch.close('write');
+    const want = Buffer.concat(expected);
+    const got = Buffer.from(await peer.readBytes(want.length + 1));
+    expect(got.length).toBe(want.length);
+    expect(got.equals(want)).toBe(true);
+    expect(peer.eof()).toBe(true);
+    await peer.close();
+    await ch.close();
+  });
+
   it('the protocol bounds are those the four booleans allow', async () => {
     const { port } = await tlsServer();
     const cases: [object, string][] = [
