@@ -387,6 +387,26 @@ describe('a channel before its stream (async connect)', () => {
     expect((await received).toString()).toBe('early\r\n');
   });
 
+  it('whole buffers that join a partial one and the caller\'s bytes are kept as they were at the call', async () => {
+    const ch = new LateChannel();
+    ch.configure({ translation: 'binary', buffersize: 4096 });
+    await ch.puts('HDR', { nonewline: true });
+    const piece = Buffer.alloc(70_000, 0x61);
+    const puts = ch.puts(piece, { nonewline: true });
+    piece.fill(0x7a); // after the call: not what was sent
+    await ch.puts(piece.subarray(0, 5), { nonewline: true });
+    const [local, peer] = duplexPair();
+    const received = collectAll(peer);
+    ch.connectTo(local);
+    await puts;
+    await ch.close();
+    const got = await received;
+    expect(got.length).toBe(3 + 70_000 + 5);
+    expect(got.subarray(0, 3).toString()).toBe('HDR');
+    expect(got.subarray(3, 70_003).every((b) => b === 0x61)).toBe(true);
+    expect(got.subarray(70_003).toString()).toBe('zzzzz');
+  });
+
   it('nonblocking gets while connecting: null and blocked', async () => {
     const ch = new LateChannel();
     ch.configure({ blocking: false });
