@@ -188,6 +188,7 @@ export class OutputBuffer {
   takeFullParts(): Buffer[] | undefined {
     const total = this.exactBytes;
     if (total < this.bufferSize) return undefined;
+    this.sealText();
     return this.takeParts(total - (total % this.bufferSize));
   }
 
@@ -365,9 +366,8 @@ export class OutputBuffer {
     return joinParts(this.takeParts(n));
   }
 
-  /** Takes the first `n` (> 0) buffered bytes as the pieces they are in. */
+  /** Takes the first `n` (> 0) buffered bytes as the pieces they are in (the text sealed first). */
   private takeParts(n: number): Buffer[] {
-    this.sealText();
     const chunks = this.chunks;
     if (n === this.chunkBytes) {
       this.chunkBytes = 0;
