@@ -371,9 +371,7 @@ export class OutputBuffer {
     const chunks = this.chunks;
     if (n === this.chunkBytes) {
       this.chunkBytes = 0;
-      const all = chunks.slice();
-      clearArray(chunks);
-      return all;
+      return chunks.splice(0);
     }
     const parts: Buffer[] = [];
     let left = n;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Channel, OutputBuffer } from '../src/index.js';
 import { turns } from './helpers/turns.js';
-import type { StreamEncoder } from '../src/index.js';
+import type { ChannelSettings, StreamEncoder } from '../src/index.js';
 
 /**
  * The write paths taken for speed: text of a one-byte encoding handed out as a `latin1` string
@@ -130,12 +130,18 @@ async function connect(port: number): Promise<net.Socket> {
   });
 }
 
+/** A channel with `options` over a loopback connection to a {@link sink}, closed after the test. */
+async function channelToSink(options: ChannelSettings, paused = false): Promise<Awaited<ReturnType<typeof sink>> & { sock: net.Socket; ch: Channel }> {
+  const target = await sink(paused);
+  const sock = await connect(target.port);
+  const ch = new Channel(sock, options);
+  cleanup.push(() => ch.close().catch(() => undefined));
+  return { ...target, sock, ch };
+}
+
 describe('text writes to a net.Socket', () => {
   it('large and small flushes and full buffers arrive byte for byte, in order', async () => {
-    const { port, received } = await sink();
-    const sock = await connect(port);
-    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1', buffersize: 4096 });
-    cleanup.push(() => ch.close().catch(() => undefined));
+    const { received, ch } = await channelToSink({ translation: 'lf', encoding: 'iso8859-1', buffersize: 4096 });
     let expected = '';
     // Lines of every length class: small (socket's own copy), above 16 KiB and above 64 KiB
     // (the scratch buffer, reused from one write to the next), with Latin-1 characters.
@@ -153,12 +159,9 @@ describe('text writes to a net.Socket', () => {
   });
 
   it('writes that queue behind a full socket keep their bytes (the scratch buffer is not reused)', async () => {
-    const { port, received, resume } = await sink(true);
-    const sock = await connect(port);
     // Nonblocking: flushes never wait, so once the kernel's buffers are full the writes queue in
     // the socket while later ones are prepared.
-    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1', blocking: false });
-    cleanup.push(() => ch.close().catch(() => undefined));
+    const { received, resume, ch } = await channelToSink({ translation: 'lf', encoding: 'iso8859-1', blocking: false }, true);
     let expected = '';
     for (let i = 0; i < 48; i++) {
       const line = String.fromCharCode(0x41 + (i % 26)).repeat(200_000);
@@ -177,10 +180,7 @@ describe('text writes to a net.Socket', () => {
 
 describe('whole buffers behind a partial one (full buffering, binary)', () => {
   it("a 64 KiB puts after a short header sends its bytes as they were at the call, joined in reused memory", async () => {
-    const { port, received } = await sink();
-    const sock = await connect(port);
-    const ch = new Channel(sock, { translation: 'binary', buffering: 'full', buffersize: 4096 });
-    cleanup.push(() => ch.close().catch(() => undefined));
+    const { received, sock, ch } = await channelToSink({ translation: 'binary', buffering: 'full', buffersize: 4096 });
     const written: Buffer[] = [];
     const write = vi.spyOn(sock, 'write');
     write.mockImplementation(function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
@@ -218,10 +218,7 @@ describe('whole buffers behind a partial one (full buffering, binary)', () => {
 
 describe('a blocking flush to a net.Socket', () => {
   it('with nothing queued writes with no callback (Node then schedules nothing) and resolves at once', async () => {
-    const { port, received } = await sink();
-    const sock = await connect(port);
-    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1' });
-    cleanup.push(() => ch.close().catch(() => undefined));
+    const { received, sock, ch } = await channelToSink({ translation: 'lf', encoding: 'iso8859-1' });
     const write = vi.spyOn(sock, 'write');
     for (const word of ['one', 'two', 'three']) {
       await ch.puts(word);
@@ -242,12 +239,9 @@ describe('a blocking flush to a net.Socket', () => {
   });
 
   it('whose bytes queue behind a full kernel buffer resolves only once they are written', async () => {
-    const { port, received, resume } = await sink(true);
-    const sock = await connect(port);
     // Each flush writes one buffer's worth, with nothing queued before it: until the kernel's
     // buffers are full they go through at once; the first that queues must wait for the peer.
-    const ch = new Channel(sock, { translation: 'lf', encoding: 'iso8859-1', buffersize: 1_000_000 });
-    cleanup.push(() => ch.close().catch(() => undefined));
+    const { received, resume, ch } = await channelToSink({ translation: 'lf', encoding: 'iso8859-1', buffersize: 1_000_000 }, true);
     const chunk = 'y'.repeat(500_000);
     let sent = 0;
     let waiting: Promise<unknown> | undefined;

@@ -176,11 +176,17 @@ describe('connectClient', () => {
     return { port: (server.address() as net.AddressInfo).port, sessions };
   }
 
+  /** A half-open client of `port` that verifies `localhost` against the test CA, destroyed after the test. */
+  function verifiedClient(port: number, extra: Pick<net.TcpNetConnectOpts, 'onread'> = {}): TlsSession {
+    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
+    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true, ...extra }, checked, 'localhost', "couldn't open socket: ");
+    cleanup.add({ close: () => session.socket.destroy() });
+    return session;
+  }
+
   it("is one TLSSocket of tls.connect to the address, sending the host name as SNI and verifying it", async () => {
     const { port, sessions } = await tlsServer();
-    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
-    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true }, checked, 'localhost', "couldn't open socket: ");
-    cleanup.add({ close: () => session.socket.destroy() });
+    const session = verifiedClient(port);
     expect(session.socket).toBeInstanceOf(TLSSocket);
     // Its own TCP handle, no net.Socket under it.
     expect((session.socket as unknown as { _parent: unknown })._parent).toBeNull();
@@ -201,9 +207,7 @@ describe('connectClient', () => {
 
   it('with onread: Channel.onread the decrypted bytes reach the channel without a data event, those sent before it exists too', async () => {
     const { port, sessions } = await tlsServer();
-    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
-    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true, onread: Channel.onread }, checked, 'localhost', "couldn't open socket: ");
-    cleanup.add({ close: () => session.socket.destroy() });
+    const session = verifiedClient(port, { onread: Channel.onread });
     let dataEvents = 0;
     session.socket.on('data', () => (dataEvents += 1));
     await session.handshake;
@@ -226,9 +230,7 @@ describe('connectClient', () => {
 
   it('64 KiB puts behind a partial buffer arrive as they were at the call, each in one TLS write', async () => {
     const { port, sessions } = await tlsServer();
-    const checked = checkTlsOptions({ cafile: certs.ca.cert }, 'client');
-    const session = connectClient({ host: '127.0.0.1', port, allowHalfOpen: true, onread: Channel.onread }, checked, 'localhost', "couldn't open socket: ");
-    cleanup.add({ close: () => session.socket.destroy() });
+    const session = verifiedClient(port, { onread: Channel.onread });
     await session.handshake;
     await sessions[0]!.handshake;
     const peer = new Channel(sessions[0]!.socket, { translation: 'binary' });
