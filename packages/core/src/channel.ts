@@ -253,17 +253,27 @@ export class Channel extends ChannelConfig {
   /**
    * Tcl's `puts`: writes text (translated and encoded) or bytes (as they are), then a newline
    * unless `nonewline`. Buffering decides when bytes go out. Blocking mode waits only while the
-   * stream's queue is full (backpressure); nonblocking mode never waits.
+   * stream's queue is full (backpressure); nonblocking mode never waits. On a TLS socket, bytes
+   * its engine took during the write (nothing was queued before them) are not waited for.
    */
   puts(data: string | Uint8Array, opts?: { nonewline?: boolean }): Promise<void> {
     const bad = this.checkWrite();
     if (bad !== undefined) return Promise.reject(bad);
+    this.tlsTookAll = false;
     try {
       this.write(data, opts?.nonewline !== true);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    if (this.blockingMode && this.stream !== undefined && this.stream.writableNeedDrain) return this.waitDrain('writing');
+    if (this.blockingMode && this.stream !== undefined && this.stream.writableNeedDrain) {
+      // A TLS socket encrypted these bytes during the write, with nothing queued before them:
+      // they are out of the caller's hands and nothing waits behind them, as after a write(2)
+      // that took them all. Waiting for 'drain' cost a turn of the event loop per write (Node
+      // calls a TLS write back from an immediate, and the continuation of this promise runs
+      // after every immediate of the turn). The next puts finds the write in progress and waits.
+      if (this.tlsTookAll) return RESOLVED;
+      return this.waitDrain('writing');
+    }
     return RESOLVED;
   }
 

@@ -97,6 +97,17 @@ export function isTlsSocket(s: Duplex): boolean {
 }
 
 /**
+ * A TLS socket with nothing queued, not corked and connected: Node's TLS handle takes what it is
+ * given into its engine during the write (TLSWrap::DoWrite encrypts it, or copies it while the
+ * handshake is not done), so the bytes are no longer the caller's when `write()` returns. Only
+ * the write's callback is still to come, from an immediate on a later turn.
+ */
+export function tlsTakesAtOnce(s: Duplex): boolean {
+  const t = s as SocketInternals;
+  return t.encrypted === true && t.writableLength === 0 && t.writableCorked === 0 && t.connecting !== true;
+}
+
+/**
  * Hands the caller's `bytes` on without a copy where no view of them can outlive the call, when
  * nothing of the socket waits to be written (so no byte can overtake another and the stream does
  * not queue them): returns how many bytes were taken (0 when none could be, the caller copies
@@ -109,12 +120,13 @@ export function isTlsSocket(s: Duplex): boolean {
  *   The socket's `bytesWritten` does not count these bytes; nothing of sockchan reads it.
  */
 function writeAtOnce(s: SocketInternals, bytes: Buffer): number {
-  if (s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting === true) return 0;
   // Checked first: a TLS socket's handle reports the descriptor under it.
   if (isTlsSocket(s)) {
+    if (!tlsTakesAtOnce(s)) return 0;
     s.write(bytes);
     return bytes.length;
   }
+  if (s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting === true) return 0;
   const fd = descriptorOf(s);
   if (fd < 0) return 0;
   try {
