@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import type { Duplex } from 'node:stream';
 import { SockchanError, errnoCodeOf, posixError } from '@sockchan/base';
-import { tlsTakesAtOnce, writeCopy, writeJoined, writeLatin1 } from './socket-writes.js';
+import { writeCopy, writeJoined, writeLatin1 } from './socket-writes.js';
 import type { WriteDone } from './socket-writes.js';
 import { Conn, EMPTY, RESOLVED, ChannelState } from './channel-state.js';
 
@@ -144,8 +144,6 @@ export abstract class ChannelOutput extends ChannelState {
       this.writeError ??= this.reportSticky();
       return;
     }
-    // A TLS socket (a `net.Socket` that calls writes back later) with nothing queued.
-    this.tlsTookAll = this.stringWrites && !this.syncWriteDone && tlsTakesAtOnce(s);
     if (typeof buf === 'string') writeLatin1(s, buf);
     else if (isParts(buf)) writeJoined(s, buf, this.stringWrites);
     else if (borrowed) writeCopy(s, buf, this.stringWrites);

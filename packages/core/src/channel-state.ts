@@ -122,12 +122,6 @@ export abstract class ChannelState {
    * @internal
    */
   protected syncWriteDone = false;
-  /**
-   * The last `send` went to a TLS socket that took the bytes into its engine during the write
-   * (see `tlsTakesAtOnce`): nothing waits in the stream's queue behind them. Only TLS sockets set it.
-   * @internal
-   */
-  protected tlsTookAll = false;
   /** @internal */
   protected fullScheduled = false;
   /** @internal */

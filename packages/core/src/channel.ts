@@ -20,6 +20,7 @@ import { ONREAD_BUFFER_SIZE, onSocketRead } from './stream-hooks.js';
 import { GENERIC_OPTION_NAMES, badOptionError, matchGenericOption, optionWord, parseMaxLine, parseProfile } from './options.js';
 import type { ChannelOptions, ChannelSettings } from './options.js';
 import { matchUniquePrefix } from '@sockchan/base';
+import { tlsTakesAtOnce } from './socket-writes.js';
 import { Conn, EMPTY, RESOLVED } from './channel-state.js';
 import { ChannelConfig } from './channel-config.js';
 import type { InputBuffer } from './input.js';
@@ -259,19 +260,22 @@ export class Channel extends ChannelConfig {
   puts(data: string | Uint8Array, opts?: { nonewline?: boolean }): Promise<void> {
     const bad = this.checkWrite();
     if (bad !== undefined) return Promise.reject(bad);
-    this.tlsTookAll = false;
+    const s = this.stream;
+    // A TLS socket (a `net.Socket` that calls writes back later) with nothing queued: what this
+    // puts sends (one write at most) goes into its engine during the write.
+    const tlsIdle = this.blockingMode && s !== undefined && this.stringWrites && !this.syncWriteDone && tlsTakesAtOnce(s);
     try {
       this.write(data, opts?.nonewline !== true);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    if (this.blockingMode && this.stream !== undefined && this.stream.writableNeedDrain) {
-      // A TLS socket encrypted these bytes during the write, with nothing queued before them:
+    if (this.blockingMode && s !== undefined && s.writableNeedDrain) {
+      // The TLS engine encrypted these bytes during the write, with nothing queued before them:
       // they are out of the caller's hands and nothing waits behind them, as after a write(2)
       // that took them all. Waiting for 'drain' cost a turn of the event loop per write (Node
       // calls a TLS write back from an immediate, and the continuation of this promise runs
       // after every immediate of the turn). The next puts finds the write in progress and waits.
-      if (this.tlsTookAll) return RESOLVED;
+      if (tlsIdle) return RESOLVED;
       return this.waitDrain('writing');
     }
     return RESOLVED;
