@@ -31,7 +31,7 @@ export function intParam(args: RowArgs, name: string): number {
 }
 
 /**
- * `warmup=N`: round trips (pingpong) or bytes (bulk) sent before the clock starts (default 0),
+ * `warmup=N`: round trips (pingpong), bytes (bulk) or handshakes (tls-handshakes) made before the clock starts (default 0),
  * the same for every row of a workload, so that the rows are timed at steady state: a node row's
  * first round trips run unoptimised until V8 has compiled its hot functions, which took 0.1-0.2 s
  * of a 2.5 s run (the more code on the path, the longer), and tclsh's bytecode compiles on first
