@@ -184,6 +184,15 @@ describe('connectClient', () => {
     return session;
   }
 
+  /** A verified client (Channel.onread) and a binary channel on the server's end, both handshakes done. */
+  async function binaryPair(): Promise<{ session: TlsSession; peer: Channel }> {
+    const { port, sessions } = await tlsServer();
+    const session = verifiedClient(port, { onread: Channel.onread });
+    await session.handshake;
+    await sessions[0]!.handshake;
+    return { session, peer: new Channel(sessions[0]!.socket, { translation: 'binary' }) };
+  }
+
   it("is one TLSSocket of tls.connect to the address, sending the host name as SNI and verifying it", async () => {
     const { port, sessions } = await tlsServer();
     const session = verifiedClient(port);
@@ -229,11 +238,7 @@ describe('connectClient', () => {
   });
 
   it('64 KiB puts behind a partial buffer arrive as they were at the call, each in one TLS write', async () => {
-    const { port, sessions } = await tlsServer();
-    const session = verifiedClient(port, { onread: Channel.onread });
-    await session.handshake;
-    await sessions[0]!.handshake;
-    const peer = new Channel(sessions[0]!.socket, { translation: 'binary' });
+    const { session, peer } = await binaryPair();
     const ch = new Channel(session.socket, { translation: 'binary', buffersize: 4096 });
     let writes = 0;
     const write = session.socket.write.bind(session.socket);
@@ -264,11 +269,7 @@ describe('connectClient', () => {
   });
 
   it('a blocking 64 KiB puts the engine takes at once does not wait for its callback; the next one waits: one write in progress at most', async () => {
-    const { port, sessions } = await tlsServer();
-    const session = verifiedClient(port, { onread: Channel.onread });
-    await session.handshake;
-    await sessions[0]!.handshake;
-    const peer = new Channel(sessions[0]!.socket, { translation: 'binary' });
+    const { session, peer } = await binaryPair();
     const ch = new Channel(session.socket, { translation: 'binary' });
     const size = 65536;
     const count = 64;

@@ -42,6 +42,17 @@ export function warmupParam(args: RowArgs): number {
 }
 
 /**
+ * Runs `step` one call after the other: `warmup` times untimed (see warmupParam), then `n` times
+ * timed; resolves the seconds of the timed calls.
+ */
+export async function timedSteps(warmup: number, n: number, step: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await step();
+  return secondsSince(start);
+}
+
+/**
  * A bulk client's traffic: `warmup` untimed bytes (see warmupParam), then `bytes` timed ones, in
  * `chunk`-byte pieces; the sink counts both parts (`total`).
  */

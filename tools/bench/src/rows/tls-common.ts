@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { Channel } from '@sockchan/core';
 import { bulkClient, bulkSink, lineOptions, pingpongClient, pingpongServer } from './channel-loops.js';
-import { fail, intParam, printResult, secondsSince, warmupParam } from './common.js';
+import { fail, intParam, printResult, timedSteps, warmupParam } from './common.js';
 import type { RowArgs } from './common.js';
 
 /** The certificate and key files (the certificate is also the client's trusted CA). */
@@ -49,14 +49,8 @@ export async function runTlsChannelClient(args: RowArgs, connect: () => Promise<
   const kind = tlsKind(args);
   if (kind === 'handshakes') {
     const n = intParam(args, 'handshakes');
-    // The first `warmup` handshakes are not timed (see warmupParam).
-    const warmup = warmupParam(args);
-    let start = process.hrtime.bigint();
-    for (let i = 0; i < warmup + n; i++) {
-      if (i === warmup) start = process.hrtime.bigint();
-      await (await connect()).close();
-    }
-    printResult({ ops: n, seconds: secondsSince(start) });
+    const seconds = await timedSteps(warmupParam(args), n, async () => (await connect()).close());
+    printResult({ ops: n, seconds });
     return;
   }
   const run = kind === 'bulk' ? bulkClient(args) : pingpongClient(args);

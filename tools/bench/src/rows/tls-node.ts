@@ -3,7 +3,7 @@
 // certificate and the name `localhost`; handshakes: connect, wait for secureConnect, end.
 import type net from 'node:net';
 import tls from 'node:tls';
-import { fail, intParam, parseRowArgs, printResult, secondsSince, strParam, warmupParam } from './common.js';
+import { fail, intParam, parseRowArgs, printResult, strParam, timedSteps, warmupParam } from './common.js';
 import type { RowArgs } from './common.js';
 import { runRawClient, serveRaw } from './raw-stream.js';
 import type { RawTransport } from './raw-stream.js';
@@ -46,19 +46,15 @@ if (args.role === 'server') {
   const kind = tlsKind(args);
   if (kind === 'handshakes') {
     const n = intParam(args, 'handshakes');
-    // The first `warmup` handshakes are not timed (see warmupParam).
-    const warmup = warmupParam(args);
-    let start = process.hrtime.bigint();
-    for (let i = 0; i < warmup + n; i++) {
-      if (i === warmup) start = process.hrtime.bigint();
+    const seconds = await timedSteps(warmupParam(args), n, async () => {
       const s = await tlsTransport.connect(args, { allowHalfOpen: false });
       await new Promise<void>((resolve) => {
         s.once('close', () => resolve());
         s.end();
         s.resume();
       });
-    }
-    printResult({ ops: n, seconds: secondsSince(start) });
+    });
+    printResult({ ops: n, seconds });
   } else {
     await runRawClient(args, tlsTransport, kind);
   }
