@@ -261,9 +261,9 @@ export class Channel extends ChannelConfig {
     const bad = this.checkWrite();
     if (bad !== undefined) return Promise.reject(bad);
     const s = this.stream;
-    // A TLS socket (a `net.Socket` that calls writes back later) with nothing queued: what this
-    // puts sends (one write at most) goes into its engine during the write.
-    const tlsIdle = this.blockingMode && s !== undefined && this.stringWrites && !this.syncWriteDone && tlsTakesAtOnce(s);
+    // A TLS socket with nothing queued: what this puts sends (one write at most) goes into its
+    // engine during the write. (`syncWriteDone`, a plain socket, skips the check: one field.)
+    const tlsIdle = this.blockingMode && s !== undefined && !this.syncWriteDone && tlsTakesAtOnce(s);
     try {
       this.write(data, opts?.nonewline !== true);
     } catch (err) {

@@ -103,8 +103,12 @@ export function isTlsSocket(s: Duplex): boolean {
  * the write's callback is still to come, from an immediate on a later turn.
  */
 export function tlsTakesAtOnce(s: Duplex): boolean {
-  const t = s as SocketInternals;
-  return t.encrypted === true && t.writableLength === 0 && t.writableCorked === 0 && t.connecting !== true;
+  return isTlsSocket(s) && nothingQueued(s);
+}
+
+/** Nothing of the socket waits to be written: its queue is empty, it is not corked and it is connected. */
+function nothingQueued(s: SocketInternals): boolean {
+  return s.writableLength === 0 && s.writableCorked === 0 && s.connecting !== true;
 }
 
 /**
@@ -120,13 +124,12 @@ export function tlsTakesAtOnce(s: Duplex): boolean {
  *   The socket's `bytesWritten` does not count these bytes; nothing of sockchan reads it.
  */
 function writeAtOnce(s: SocketInternals, bytes: Buffer): number {
+  if (!nothingQueued(s)) return 0;
   // Checked first: a TLS socket's handle reports the descriptor under it.
   if (isTlsSocket(s)) {
-    if (!tlsTakesAtOnce(s)) return 0;
     s.write(bytes);
     return bytes.length;
   }
-  if (s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting === true) return 0;
   const fd = descriptorOf(s);
   if (fd < 0) return 0;
   try {
