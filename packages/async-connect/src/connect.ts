@@ -120,7 +120,10 @@ export function checkConnectArguments(host: unknown, port: unknown, options: Con
   if (options.createSocket !== undefined && typeof options.createSocket !== 'function') {
     throw new SockchanError(`expected a function for createSocket but got "${valueText(options.createSocket)}"`, { code: 'ERR_SOCKCHAN_ARGS', errorCode: ['NONE'] });
   }
-  resolveTuning(options);
+  // The tuning's checks throw their texts; with none given there is nothing to check (and no object to make).
+  if (options.connectionAttemptDelay !== undefined || options.resolutionDelay !== undefined || options.firstAddressFamilyCount !== undefined || options.connectTimeout !== undefined) {
+    resolveTuning(options);
+  }
   return { host: stripBrackets(host), port: remotePort, localPort };
 }
 

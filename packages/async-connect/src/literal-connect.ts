@@ -107,13 +107,15 @@ export class LiteralConnect {
       this.#end('failed', code, { kind: 'attempts', code });
     };
     watchBoundEnd(socket, (end) => (this.#bound = end));
-    socket.once('connect', this.#onConnect);
+    // `on`, not `once` (no wrapper per connect): #connected removes it, and a socket that failed
+    // or was destroyed never connects.
+    socket.on('connect', this.#onConnect);
     socket.on('error', this.#onError);
   }
 
-  /** The attempt ends as `outcome`. */
-  #ended(outcome: AttemptOutcome, code: string | undefined, atLeast?: number): Attempt {
-    const a = copyAttempt(this.#attempt, { endedAt: this.#now(atLeast) - this.#t0, outcome, code }, undefined);
+  /** The attempt ends as `outcome` (with the local end the kernel gave it, when `bound`). */
+  #ended(outcome: AttemptOutcome, code: string | undefined, atLeast?: number, bound?: BoundEnd): Attempt {
+    const a = copyAttempt(this.#attempt, { endedAt: this.#now(atLeast) - this.#t0, outcome, code }, bound);
     this.#attempt = a;
     notifyAttempt(this.#options, a);
     return a;
@@ -121,7 +123,9 @@ export class LiteralConnect {
 
   #connected(): void {
     if (this.#settled) return;
-    this.#ended('connected', undefined);
+    // The observer sees the machine's attempt, without the local end; unobserved, one copy has it.
+    const observed = this.#options.onAttempt !== undefined;
+    const ended = this.#ended('connected', undefined, undefined, observed ? undefined : this.#bound);
     const socket = this.#socket;
     this.#socket = undefined;
     this.#settle();
@@ -133,7 +137,7 @@ export class LiteralConnect {
     // Only our own listeners: a socket from `createSocket` may have its own (TLS).
     if (this.#onError !== undefined) socket.off('error', this.#onError);
     socket.off('connect', this.#onConnect as () => void);
-    this.#resolve({ socket, attempts: [withBoundEnd(this.#attempt, this.#bound)] });
+    this.#resolve({ socket, attempts: [observed ? withBoundEnd(ended, this.#bound) : ended] });
   }
 
   /** No connection: failed, timed out or aborted. */

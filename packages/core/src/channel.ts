@@ -435,23 +435,29 @@ export class Channel extends ChannelConfig {
       throw badOptionError(arg, this.getOptionNames());
     }
     if (typeof arg !== 'object' || arg === null) throw badOptionError(valueText(arg), this.getOptionNames());
-    for (const [key, value] of Object.entries(arg)) {
-      if (value === undefined) continue;
-      const word = optionWord(key);
-      const g = matchGenericOption(word);
-      if (g !== undefined) {
-        this.setGeneric(g, value);
-        continue;
-      }
-      if (word === 'profile') {
-        this.setProfile(parseProfile(value as string));
-        continue;
-      }
-      const settable = this.driverOptions().filter((o) => o.settable).map((o) => o.name);
-      const d = matchUniquePrefix(word, settable);
-      if (d === undefined) throw badOptionError(key, this.setOptionNames());
-      this.setDriverOption(d, value);
-    }
+    for (const [key, value] of Object.entries(arg)) if (value !== undefined) this.configureOne(key, value);
     return undefined;
+  }
+
+  /**
+   * Sets one option of a `configure(settings)` call (`key` as given: with or without its dash, a
+   * unique prefix). A subclass with options of its own takes those and passes the rest on, so
+   * that one call with several options costs no object per option.
+   */
+  protected configureOne(key: string, value: unknown): void {
+    const word = optionWord(key);
+    const g = matchGenericOption(word);
+    if (g !== undefined) {
+      this.setGeneric(g, value);
+      return;
+    }
+    if (word === 'profile') {
+      this.setProfile(parseProfile(value as string));
+      return;
+    }
+    const settable = this.driverOptions().filter((o) => o.settable).map((o) => o.name);
+    const d = matchUniquePrefix(word, settable);
+    if (d === undefined) throw badOptionError(key, this.setOptionNames());
+    this.setDriverOption(d, value);
   }
 }

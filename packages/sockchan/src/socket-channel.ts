@@ -232,11 +232,10 @@ export class SocketChannel extends Channel {
     // sockets that way; a socket wrapped by `new SocketChannel(socket)` is switched here.
     socket.allowHalfOpen = true;
     // The ends are made when first queried (peerEnd, localEnd: a getsockname()). Node keeps
-    // the peer's address once read: the listener read it for accepted sockets; a connect's is
-    // known now, while the socket surely has its descriptor: from the winning attempt when that
-    // spells it as the kernel would (an IPv4 address: Node takes only the dotted-decimal form),
-    // which costs no getpeername() (through TLS, a call into the TLS wrap as well); else read.
-    if (attempts.length > 0 && !this.peerFromAttempt(attempts)) this.peerEnd();
+    // the peer's address once read: the listener read it for accepted sockets. A connect's
+    // winning attempt names it when its address is IPv4 (peerEnd takes it from there); any
+    // other is read now, while the socket surely has its descriptor.
+    if (attempts.length > 0 && connectedV4(attempts) === undefined) this.peerEnd();
     const path = this.#ends?.path;
     if (path !== undefined) {
       // Behind a proxy (a PROXY header on a Unix socket), the peer is the header's source.
@@ -265,20 +264,6 @@ export class SocketChannel extends Channel {
     return this.#ends;
   }
 
-  /** Takes the peer's end from the connect's winning attempt when its address is IPv4; true if it did. */
-  private peerFromAttempt(attempts: readonly Attempt[]): boolean {
-    const ends = this.#ends;
-    if (ends?.peer !== undefined || ends?.proxy !== undefined) return false;
-    for (let i = attempts.length - 1; i >= 0; i--) {
-      const a = attempts[i]!;
-      if (a.outcome !== 'connected') continue;
-      if (a.family !== 4) return false;
-      this.ends().peer = { address: a.address, port: a.port };
-      return true;
-    }
-    return false;
-  }
-
   /** The peer's end, made from the socket on first use. */
   private peerEnd(): Endpoint | undefined {
     const ends = this.#ends;
@@ -288,6 +273,14 @@ export class SocketChannel extends Channel {
     const source = ends?.proxy?.source;
     if (source !== undefined) {
       const peer = { address: shownAddress(source.address), port: source.port };
+      this.ends().peer = peer;
+      return peer;
+    }
+    // A connect's winner with an IPv4 address names the peer as the kernel would (the attempt
+    // log keeps it): no getpeername(), through TLS a call into the TLS wrap as well.
+    const won = this.#connect === undefined ? undefined : connectedV4(this.#connect.attempts);
+    if (won !== undefined) {
+      const peer = { address: won.address, port: won.port };
       this.ends().peer = peer;
       return peer;
     }
@@ -446,23 +439,21 @@ export class SocketChannel extends Channel {
   /** Sets options (in order; on a bad value the earlier ones stay applied, as in Tcl). */
   override configure(settings: SocketChannelSettings & Record<string, unknown>): void;
   override configure(arg?: string | (SocketChannelSettings & Record<string, unknown>)): unknown {
-    if (arg === undefined) return super.configure();
-    if (typeof arg === 'string') return super.configure(arg);
-    if (typeof arg !== 'object' || arg === null) return super.configure(arg);
-    for (const [key, value] of Object.entries(arg)) {
-      if (value === undefined) continue;
-      const word = optionWord(key);
-      if (matchGenericOption(word) === undefined && word !== 'profile') {
-        const own = matchUniquePrefix(word, SOCKET_OPTION_NAMES);
-        if (own !== undefined) {
-          if (!this.isOpen()) throw this.unknownChannelError();
-          this.setSocketOption(own as (typeof SOCKET_OPTION_NAMES)[number], value);
-          continue;
-        }
+    return super.configure(arg as string);
+  }
+
+  /** `keepalive` and `nodelay` are this class's (Tcl 9's); every other option is core's. */
+  protected override configureOne(key: string, value: unknown): void {
+    const word = optionWord(key);
+    if (matchGenericOption(word) === undefined && word !== 'profile') {
+      const own = matchUniquePrefix(word, SOCKET_OPTION_NAMES);
+      if (own !== undefined) {
+        if (!this.isOpen()) throw this.unknownChannelError();
+        this.setSocketOption(own as (typeof SOCKET_OPTION_NAMES)[number], value);
+        return;
       }
-      super.configure({ [key]: value });
     }
-    return undefined;
+    super.configureOne(key, value);
   }
 
   private setSocketOption(name: (typeof SOCKET_OPTION_NAMES)[number], value: unknown): void {
@@ -525,6 +516,15 @@ function shownAddress(address: string): string {
 }
 
 /** True when the constructor options hold channel settings (anything but `name`, `reverseLookup`, `maxLine` and `path`). */
+/** The attempt that connected, when its address is IPv4 (Node spells those only in dotted decimal, as the kernel does). */
+function connectedV4(attempts: readonly Attempt[]): Attempt | undefined {
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const a = attempts[i]!;
+    if (a.outcome === 'connected') return a.family === 4 ? a : undefined;
+  }
+  return undefined;
+}
+
 function hasSettings(options: SocketChannelConstructorOptions): boolean {
   for (const key in options) {
     if (key === 'name' || key === 'reverseLookup' || key === 'maxLine' || key === 'proxy' || key === 'path') continue;

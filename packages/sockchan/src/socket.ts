@@ -291,6 +291,23 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
   return { host: checked.host, port: checked.port, connectOptions, reverseLookup, keepalive, nodelay, maxLine };
 }
 
+/**
+ * A connect's own copy of checked connect options (`checkClient`'s), field by field: the
+ * connector's options then get the call's own fields (`signal`, `onAttempt`, `createSocket`)
+ * while the checked ones stay as they were (`tls.socket` keeps them for the next call).
+ */
+export function ownConnectOptions(checked: ConnectOptions): ConnectOptions {
+  const o: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
+  if (checked.myaddr !== undefined) o.myaddr = checked.myaddr;
+  if (checked.myport !== undefined) o.myport = checked.myport;
+  if (checked.connectTimeout !== undefined) o.connectTimeout = checked.connectTimeout;
+  if (checked.connectionAttemptDelay !== undefined) o.connectionAttemptDelay = checked.connectionAttemptDelay;
+  if (checked.resolutionDelay !== undefined) o.resolutionDelay = checked.resolutionDelay;
+  if (checked.firstAddressFamilyCount !== undefined) o.firstAddressFamilyCount = checked.firstAddressFamilyCount;
+  if (checked.useHistory !== undefined) o.useHistory = checked.useHistory;
+  return o;
+}
+
 /** The constructor options of the channels (only what differs from the defaults besides `reverseLookup`). */
 export type NewChannelOptions = Pick<SocketChannelConstructorOptions, 'reverseLookup' | 'keepalive' | 'nodelay' | 'maxLine' | 'path'>;
 
@@ -368,9 +385,18 @@ export interface AcceptContext {
   readonly chanOptions: NewChannelOptions;
 }
 
-/** Runs the accept callback; a throw or rejection goes to `onError` and closes the channel (Tcl). */
+/** Runs the accept callback on a new channel; a throw or rejection goes to `onError` and closes the channel (Tcl). */
 export function accepted(ctx: AcceptContext, s: Socket, address: string, port: number, proxy?: ProxyHeader): void {
-  const chan = proxy === undefined ? new SocketChannel(s, ctx.chanOptions) : proxiedChannel(ctx, s, proxy);
+  runAcceptCallback(ctx, acceptedChannel(ctx, s, proxy), address, port);
+}
+
+/** The channel of an accepted socket, with the server's channel options (and the PROXY header it began with). */
+export function acceptedChannel(ctx: AcceptContext, s: Socket, proxy: ProxyHeader | undefined): SocketChannel {
+  return proxy === undefined ? new SocketChannel(s, ctx.chanOptions) : proxiedChannel(ctx, s, proxy);
+}
+
+/** Calls the accept callback with `chan`; a throw or rejection goes to `onError` and closes the channel (Tcl). */
+export function runAcceptCallback(ctx: AcceptContext, chan: SocketChannel, address: string, port: number): void {
   let result: unknown;
   try {
     result = ctx.callback(chan, address, port);

@@ -1,5 +1,5 @@
 import type { Socket, TcpNetConnectOpts } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectOptions } from '@sockchan/async-connect';
 import { SockchanError, formatChoices } from '@sockchan/base';
 import { connect } from '@sockchan/async-connect';
 import { TLS_OPTION_NAMES, bindTls, checkTlsOptions, connectClient, handshake, importTls, splitTlsOptions, startServer, status } from '@sockchan/tls';
@@ -7,8 +7,9 @@ import type { CheckedTlsOptions, TlsImportOptions, TlsOptions, TlsSession, TlsSt
 import type { Channel } from '@sockchan/core';
 import type { ServerChannel } from './server-channel.js';
 import { SocketChannel } from './socket-channel.js';
-import { CLIENT_OPTION_NAMES, accepted, anySignal, channelOptions, checkClient, serverImpl, withSignal } from './socket.js';
-import type { AcceptCallback, AcceptContext, CheckedClient, ServerOptions, SocketOptions } from './socket.js';
+import { CLIENT_OPTION_NAMES, acceptedChannel, anySignal, channelOptions, checkClient, ownConnectOptions, runAcceptCallback, serverImpl, withSignal } from './socket.js';
+import { OptionsMemo } from './options-memo.js';
+import type { AcceptCallback, AcceptHandler, CheckedClient, NewChannelOptions, ServerOptions, SocketOptions } from './socket.js';
 
 /**
  * `tls`: TclTLS's commands, composed. `tls.socket` connects with happy eyeballs and then speaks
@@ -54,8 +55,6 @@ const CLIENT_REFUSED = ['server', 'sni'];
 const CLIENT_REFUSED_KNOWN = [...CLIENT_TLS_NAMES, 'async', 'myaddr', 'myport'];
 const SERVER_ONLY_OF_SOCKET = ['backlog', 'keepalive', 'maxConnections', 'maxLine', 'myaddr', 'nodelay', 'onError', 'reusePort', 'reverseLookup'];
 
-/** The session of each accepted TLS socket until its channel exists. */
-const acceptedSessions = new WeakMap<TLSSocket, TlsSession>();
 /** The TLS options of each TLS server, replaced by `reload`. */
 const serverOptions = new WeakMap<ServerChannel, { checked: CheckedTlsOptions }>();
 
@@ -67,12 +66,31 @@ function refuseOption(options: Record<string, unknown>, names: readonly string[]
   }
 }
 
-interface CheckedTlsClient {
+/** What `tls.socket` checked of its arguments: kept for the next call with the same options object. */
+interface TlsClientCheck {
+  /** The socket part; its `connectOptions` are a template, copied for each call ({@link ownConnectOptions}). */
   readonly client: CheckedClient;
   readonly tls: CheckedTlsOptions;
-  /** The connector's attempts, each a TLS client of its own (`client.connectOptions.createSocket`). */
+  /** The channel's constructor options (read at once by the constructor, never changed: shared). */
+  readonly chanOptions: NewChannelOptions;
+}
+
+/** One call of `tls.socket`: the checked arguments, and the call's own connect options and attempts. */
+interface CheckedTlsClient extends TlsClientCheck {
+  /** The connector's options for this call (`createSocket` is the attempts'). */
+  readonly connectOptions: ConnectOptions;
+  /** The connector's attempts, each a TLS client of its own. */
   readonly attempts: TlsAttempts;
 }
+
+/**
+ * The checks of the options objects `tls.socket` was given. Checking costs about as much CPU as
+ * the rest of the call's own work before the connect (the CA's bytes compared, the options read
+ * and looked up), so a client that connects again and again with one options object pays once.
+ * Options that name files (`cafile`, `certfile`, `keyfile`) are checked on every call: the files
+ * are read again, as before.
+ */
+const clientChecks = new OptionsMemo<TlsClientCheck>(['cafile', 'certfile', 'keyfile']);
 
 /**
  * The connector's attempts of one `tls.socket`: each is a TLS client socket of its own
@@ -120,22 +138,26 @@ function checkTlsClient(host: unknown, port: unknown, options: unknown): Checked
   // Each part checks the names it knows in the one options object (no split copies per call):
   // checkClient refuses a name that neither it nor TLS knows.
   const o = (options ?? {}) as Record<string, unknown>;
-  const client = checkClient(host, port, o, CLIENT_TLS_NAMES);
-  refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
-  const tls = checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES);
-  const attempts = new TlsAttempts(tls, client);
-  // client.connectOptions is this call's own object.
-  client.connectOptions.createSocket = attempts.createSocket;
-  return { client, tls, attempts };
+  let check = options === undefined ? undefined : clientChecks.get(o, host, port);
+  if (check === undefined) {
+    const client = checkClient(host, port, o, CLIENT_TLS_NAMES);
+    refuseOption(o, CLIENT_REFUSED, CLIENT_REFUSED_KNOWN);
+    check = { client, tls: checkTlsOptions(o, 'client', CLIENT_OPTION_NAMES), chanOptions: channelOptions(client) };
+    if (options !== undefined) clientChecks.set(o, host, port, check);
+  }
+  const connectOptions = ownConnectOptions(check.client.connectOptions);
+  const attempts = new TlsAttempts(check.tls, check.client);
+  connectOptions.createSocket = attempts.createSocket;
+  return { client: check.client, tls: check.tls, chanOptions: check.chanOptions, connectOptions, attempts };
 }
 
 function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined): SocketChannel {
-  const ch = new SocketChannel(undefined, channelOptions(c.client));
+  const ch = new SocketChannel(undefined, c.chanOptions);
   const controller = new AbortController();
   const signal = userSignal === undefined ? controller.signal : anySignal(userSignal, controller);
   ch._setAbort(controller);
   // The call's own options object (see withSignal).
-  const o = c.client.connectOptions;
+  const o = c.connectOptions;
   o.signal = signal;
   o.onAttempt = (a) => ch._attempt(a);
   const started = connect(c.client.host, c.client.port, o).then(({ socket, attempts }) => {
@@ -154,21 +176,27 @@ function connectAsync(c: CheckedTlsClient, userSignal: AbortSignal | undefined):
 }
 
 async function connectBlocking(c: CheckedTlsClient, signal: AbortSignal | undefined): Promise<SocketChannel> {
-  const { socket, attempts } = await connect(c.client.host, c.client.port, withSignal(c.client.connectOptions, signal));
+  const { socket, attempts } = await connect(c.client.host, c.client.port, withSignal(c.connectOptions, signal));
   const session = c.attempts.sessionOf(socket);
-  const onAbort = (): void => {
-    session.socket.destroy();
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await session.handshake;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  const ch = new SocketChannel(undefined, channelOptions(c.client));
+  if (signal === undefined) await session.handshake;
+  else await handshakeOrAbort(session, signal);
+  const ch = new SocketChannel(undefined, c.chanOptions);
   bindTls(ch, session);
   ch._connected(session.socket, attempts);
   return ch;
+}
+
+/** The handshake, which the caller's signal ends (the socket destroyed: the handshake fails). */
+async function handshakeOrAbort(session: TlsSession, signal: AbortSignal): Promise<void> {
+  const onAbort = (): void => {
+    session.socket.destroy();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await session.handshake;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 function tlsSocket(host: string, port: number | string, options?: TlsSocketOptions): SocketChannel | Promise<SocketChannel> {
@@ -195,26 +223,20 @@ async function tlsServer(callback: AcceptCallback, port: number | string, option
   const [tlsPart, rest] = splitTlsOptions(options);
   refuseOption(tlsPart, ['server', 'servername'], [...SERVER_TLS_NAMES, ...SERVER_ONLY_OF_SOCKET]);
   const holder = { checked: checkTlsOptions(tlsPart, 'server') };
-  const handOver: AcceptCallback = (chan, addr, clientPort) => {
-    const s = chan.socket as TLSSocket | undefined;
-    const session = s === undefined ? undefined : acceptedSessions.get(s);
-    if (session !== undefined && s !== undefined) {
-      acceptedSessions.delete(s);
-      bindTls(chan, session);
-    }
-    return callback(chan, addr, clientPort);
-  };
-  const secureAccept = (ctx: AcceptContext, raw: Socket, address: string, clientPort: number): void => {
+  // The channel is made, and marked TLS, once the handshake is done: the callback never sees a
+  // connection whose handshake failed (that goes to onError, with the peer in its text).
+  const secureAccept: AcceptHandler = (ctx, raw, address, clientPort, proxy) => {
     const session = startServer(raw, holder.checked, `client ${peerText(address, clientPort)}: `);
     session.handshake.then(
       () => {
-        acceptedSessions.set(session.socket, session);
-        accepted(ctx, session.socket, address, clientPort);
+        const chan = acceptedChannel(ctx, session.socket, proxy);
+        bindTls(chan, session);
+        runAcceptCallback(ctx, chan, address, clientPort);
       },
       (err: unknown) => ctx.onError(err),
     );
   };
-  const srv = await serverImpl(handOver, port, rest, secureAccept, SERVER_TLS_NAMES);
+  const srv = await serverImpl(callback, port, rest, secureAccept, SERVER_TLS_NAMES);
   serverOptions.set(srv, holder);
   return srv;
 }

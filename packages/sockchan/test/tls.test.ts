@@ -113,6 +113,73 @@ describe('tls.socket and tls.server', () => {
     expect(err.errorCode.slice(0, 3)).toEqual(['TLS', 'VERIFY', 'HOSTNAME_MISMATCH']);
   });
 
+  it('one options object for many connects: what it holds at each call is what is checked', async () => {
+    const { port } = await echoServer();
+    const caBytes = Buffer.from(certs.read(certs.ca.cert));
+    const options: Record<string, unknown> = { ca: caBytes, servername: 'localhost', nodelay: true, reverseLookup: false };
+    const first = track(await tls.socket('127.0.0.1', port, options));
+    expect(await echoOnce(first, 'one')).toBe('echo:one');
+    expect(first.configure('nodelay')).toBe(true);
+    await first.close();
+    // Another name to verify: this call checks it, and the server's certificate does not have it.
+    options['servername'] = 'wrong.test';
+    const named = await rejection(tls.socket('127.0.0.1', port, options));
+    expect(named.message).toBe('couldn\'t open socket: certificate verify failed: hostname mismatch (host "wrong.test")');
+    options['servername'] = 'localhost';
+    // The CA's bytes overwritten in place (the same Buffer, the same length): no CA any more.
+    const saved = Buffer.from(caBytes);
+    caBytes.fill(0x78);
+    await rejection(tls.socket('127.0.0.1', port, options));
+    saved.copy(caBytes);
+    // A CA that signed nothing here, in place of the right one.
+    options['ca'] = Buffer.from(certs.read(certs.otherCa.cert));
+    const untrusted = await rejection(tls.socket('127.0.0.1', port, options));
+    expect(untrusted.code).toBe('ERR_SOCKCHAN_TLS_VERIFY');
+    options['ca'] = caBytes;
+    // An option added to the same object is checked too.
+    options['myport'] = 'no-such-service';
+    await expect(tls.socket('127.0.0.1', port, options)).rejects.toThrow(/no-such-service/);
+    delete options['myport'];
+    const again = track(await tls.socket('127.0.0.1', port, options));
+    expect(await echoOnce(again, 'two')).toBe('echo:two');
+  });
+
+  it('tls.server behind a load balancer: the PROXY header comes before the handshake; the callback, peername and proxy are the original client', async () => {
+    const seen = deferred<{ addr: string; port: number; peer: unknown; proxy: unknown }>();
+    const srv = track(
+      await tls.server(
+        async (ch, addr, clientPort) => {
+          seen.resolve({ addr, port: clientPort, peer: ch.configure('peername'), proxy: ch.proxy?.source });
+          ch.configure({ buffering: 'line' });
+          const line = await ch.gets();
+          await ch.puts(`got:${line}`);
+          await ch.close();
+        },
+        0,
+        { myaddr: '127.0.0.1', reverseLookup: false, proxyProtocol: { from: ['127.0.0.1'] }, certfile: certs.server.cert, keyfile: certs.server.key },
+      ),
+    );
+    const port = srv.port;
+    const raw = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => raw.once('connect', resolve).once('error', reject));
+    raw.write('PROXY TCP4 192.0.2.7 198.51.100.1 40001 443\r\n');
+    const client = nodeTls.connect({ socket: raw, servername: 'localhost', ca: certs.read(certs.ca.cert) });
+    try {
+      await within(new Promise<void>((resolve, reject) => client.once('secureConnect', resolve).once('error', reject)), 5000, 'handshake');
+      client.write('hello\n');
+      const answer = await within(new Promise<string>((resolve) => client.once('data', (d: Buffer) => resolve(d.toString()))), 5000, 'answer');
+      // Tcl's socket default: lines go out with CRLF.
+      expect(answer).toBe('got:hello\r\n');
+      const s = await seen.promise;
+      expect([s.addr, s.port]).toEqual(['192.0.2.7', 40001]);
+      expect(s.peer).toEqual(['192.0.2.7', '192.0.2.7', 40001]);
+      expect(s.proxy).toEqual({ address: '192.0.2.7', port: 40001 });
+    } finally {
+      client.destroy();
+      raw.destroy();
+    }
+  });
+
   it('each happy-eyeballs attempt is a TLS client of its own: a refused ::1 falls back to 127.0.0.1, one TLSSocket that reads straight to the channel', async () => {
     const { port } = await echoServer({ myaddr: '127.0.0.1' });
     const ch = track(await tls.socket('dual.test', port, { cafile: certs.ca.cert, useHistory: false }));

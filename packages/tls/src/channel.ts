@@ -15,7 +15,8 @@ import type { TlsStatus } from './status.js';
 
 interface Entry {
   session: TlsSession | undefined;
-  readonly pending: Promise<TlsSession>;
+  /** The session while the connection is still being made (undefined once given: no promise per channel). */
+  readonly pending: Promise<TlsSession> | undefined;
   error: Error | undefined;
 }
 
@@ -27,18 +28,19 @@ const channels = new WeakMap<Channel, Entry>();
  * umbrella's `tls.socket`.
  */
 export function bindTls(ch: Channel, session: TlsSession | Promise<TlsSession>): void {
-  const entry: Entry = { session: undefined, pending: Promise.resolve(session), error: undefined };
-  if (!(session instanceof Promise)) entry.session = session;
-  else {
-    session.then(
-      (s) => {
-        entry.session = s;
-      },
-      (err: unknown) => {
-        entry.error = err instanceof Error ? err : new Error(String(err));
-      },
-    );
+  if (!(session instanceof Promise)) {
+    channels.set(ch, { session, pending: undefined, error: undefined });
+    return;
   }
+  const entry: Entry = { session: undefined, pending: session, error: undefined };
+  session.then(
+    (s) => {
+      entry.session = s;
+    },
+    (err: unknown) => {
+      entry.error = err instanceof Error ? err : new Error(String(err));
+    },
+  );
   channels.set(ch, entry);
 }
 
@@ -101,8 +103,9 @@ export async function handshake(ch: Channel): Promise<boolean> {
   if (s?.error !== undefined) throw s.error;
   if (entry.error !== undefined) throw entry.error;
   if (!blocking) return false;
-  const session = await entry.pending;
-  await session.handshake;
+  // An entry has its session, or the promise of it (bindTls).
+  const session = s ?? (await entry.pending);
+  await session?.handshake;
   return true;
 }
 
