@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { SockchanError, displayAddress, matchUniquePrefix, parseTclBoolean, posixError, reverseNames, toSockchanError } from '@sockchan/base';
 import type { AddressTriple } from '@sockchan/base';
-import { Channel, badOptionError, matchGenericOption, optionWord } from '@sockchan/core';
+import { Channel, badOptionError, optionWord } from '@sockchan/core';
 import type { ChannelOptions, ChannelSettings, DriverOptionSpec } from '@sockchan/core';
 import type { Attempt } from '@sockchan/async-connect';
 import type { ProxyHeader } from '@sockchan/server';
@@ -444,16 +444,15 @@ export class SocketChannel extends Channel {
 
   /** `keepalive` and `nodelay` are this class's (Tcl 9's); every other option is core's. */
   protected override configureOne(key: string, value: unknown): void {
-    const word = optionWord(key);
-    if (matchGenericOption(word) === undefined && word !== 'profile') {
-      const own = matchUniquePrefix(word, SOCKET_OPTION_NAMES);
-      if (own !== undefined) {
-        if (!this.isOpen()) throw this.unknownChannelError();
-        this.setSocketOption(own as (typeof SOCKET_OPTION_NAMES)[number], value);
-        return;
-      }
+    // No generic option (nor `profile`) starts with k or n: a word is one of these two, or core's
+    // to match, never both (core's generic match is then not done twice).
+    const own = matchUniquePrefix(optionWord(key), SOCKET_OPTION_NAMES);
+    if (own === undefined) {
+      super.configureOne(key, value);
+      return;
     }
-    super.configureOne(key, value);
+    if (!this.isOpen()) throw this.unknownChannelError();
+    this.setSocketOption(own as (typeof SOCKET_OPTION_NAMES)[number], value);
   }
 
   private setSocketOption(name: (typeof SOCKET_OPTION_NAMES)[number], value: unknown): void {

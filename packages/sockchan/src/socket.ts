@@ -266,25 +266,19 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
   const o = (options ?? {}) as SocketOptions & Record<string, unknown>;
   checkOptionNames(o, extraNames.length === 0 ? CLIENT_OPTION_NAMES : clientNamesWith(extraNames), extraNames);
   // Types first, in the order of the interface; the texts of numbers and names are checked below.
-  const myaddr = optionalString(o['myaddr'], 'myaddr');
+  optionalString(o['myaddr'], 'myaddr');
   checkNumberOrString(o['myport'], 'myport', 'a port number or a service name');
   optionalBoolean(o['async'], 'async');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw badValue('signal', 'an AbortSignal', o.signal);
   const reverseLookup = optionalBoolean(o['reverseLookup'], 'reverseLookup') ?? true;
   const keepalive = optionalBoolean(o['keepalive'], 'keepalive') ?? false;
   const nodelay = optionalBoolean(o['nodelay'], 'nodelay') ?? false;
-  const useHistory = optionalBoolean(o['useHistory'], 'useHistory');
+  optionalBoolean(o['useHistory'], 'useHistory');
   const maxLine = optionalMaxLine(o);
   // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
   // Channel.onread: the channel gets each read straight from the socket (no 'data' event).
-  const connectOptions: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
-  if (myaddr !== undefined) connectOptions.myaddr = myaddr;
-  if (o.myport !== undefined) connectOptions.myport = o.myport;
-  if (o.connectTimeout !== undefined) connectOptions.connectTimeout = o.connectTimeout;
-  if (o.connectionAttemptDelay !== undefined) connectOptions.connectionAttemptDelay = o.connectionAttemptDelay;
-  if (o.resolutionDelay !== undefined) connectOptions.resolutionDelay = o.resolutionDelay;
-  if (o.firstAddressFamilyCount !== undefined) connectOptions.firstAddressFamilyCount = o.firstAddressFamilyCount;
-  if (useHistory !== undefined) connectOptions.useHistory = useHistory;
+  // The values were checked above (the checks return them unchanged): the connect options take them as given.
+  const connectOptions = ownConnectOptions(o);
   // Throws Tcl's texts for the host, the ports (`port number too high`, `expected integer ...`) and
   // the tuning (`bad connectTimeout "x": must be an integer from ...`).
   const checked = checkConnectArguments(host, port, connectOptions);
@@ -292,9 +286,9 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
 }
 
 /**
- * A connect's own copy of checked connect options (`checkClient`'s), field by field: the
- * connector's options then get the call's own fields (`signal`, `onAttempt`, `createSocket`)
- * while the checked ones stay as they were (`tls.socket` keeps them for the next call).
+ * The connect options of checked socket options, field by field (`checkClient` makes its own
+ * this way; `tls.socket` makes each call's from the ones it kept, which then get the call's own
+ * fields, `signal`, `onAttempt` and `createSocket`, while the kept ones stay as they were).
  */
 export function ownConnectOptions(checked: ConnectOptions): ConnectOptions {
   const o: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
