@@ -188,10 +188,11 @@ export function bulkSink(ch: Channel, drain: BulkDrain): void {
 export function bulkClient(args: RowArgs): TimedClient {
   const { timed, warmup, total, piece: pieceAfter } = bulkPlan(args);
   return async (ch) => {
-    let start = process.hrtime.bigint();
+    let start = 0n;
     let sent = 0;
     while (sent < total) {
-      if (sent === warmup) start = process.hrtime.bigint();
+      // Read on every warm-up write, the last time at the warm-up's end (see warmupParam).
+      if (sent <= warmup) start = process.hrtime.bigint();
       const piece = pieceAfter(sent);
       sent += piece.length;
       await ch.puts(piece, { nonewline: true });

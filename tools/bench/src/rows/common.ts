@@ -35,7 +35,10 @@ export function intParam(args: RowArgs, name: string): number {
  * the same for every row of a workload, so that the rows are timed at steady state: a node row's
  * first round trips run unoptimised until V8 has compiled its hot functions, which took 0.1-0.2 s
  * of a 2.5 s run (the more code on the path, the longer), and tclsh's bytecode compiles on first
- * use; a bulk row's writer and sink compile during the first 100-300 MiB.
+ * use; a bulk row's writer and sink compile during the first 100-300 MiB. A loop that starts
+ * the clock itself reads it on every warm-up step, the last time as the warm-up ends, never in a
+ * branch first taken then: code first run inside a compiled loop has no type feedback, and V8
+ * discards the loop's compiled code there (a deopt), just as the timed part begins.
  */
 export function warmupParam(args: RowArgs): number {
   return args.params.has('warmup') ? intParam(args, 'warmup') : 0;
