@@ -275,8 +275,6 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
   const nodelay = optionalBoolean(o['nodelay'], 'nodelay') ?? false;
   optionalBoolean(o['useHistory'], 'useHistory');
   const maxLine = optionalMaxLine(o);
-  // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
-  // Channel.onread: the channel gets each read straight from the socket (no 'data' event).
   // The values were checked above (the checks return them unchanged): the connect options take them as given.
   const connectOptions = ownConnectOptions(o);
   // Throws Tcl's texts for the host, the ports (`port number too high`, `expected integer ...`) and
@@ -291,6 +289,8 @@ export function checkClient(host: unknown, port: unknown, options: unknown, extr
  * fields, `signal`, `onAttempt` and `createSocket`, while the kept ones stay as they were).
  */
 export function ownConnectOptions(checked: ConnectOptions): ConnectOptions {
+  // Tcl keeps a socket writable after the peer's FIN (`close $s write` on the other side).
+  // Channel.onread: the channel gets each read straight from the socket (no 'data' event).
   const o: ConnectOptions = { allowHalfOpen: true, onread: Channel.onread };
   if (checked.myaddr !== undefined) o.myaddr = checked.myaddr;
   if (checked.myport !== undefined) o.myport = checked.myport;
